@@ -1,0 +1,102 @@
+// argv → one command function each. No logic of its own beyond parsing.
+import { parseArgs } from 'node:util';
+import { processIO, parseHeaderArg, type IO } from './commands/io.js';
+import { testCommand } from './commands/test.js';
+import { tryCommand } from './commands/try.js';
+import { validateCommand } from './commands/validate.js';
+import { VERSION } from './version.js';
+
+const USAGE = `Usage: switchboard <command> [options]
+
+Commands:
+  validate [-c routes.yaml]                 check the config; every error as file:line:col
+  test [-c routes.yaml]                     run the config's tests: cases
+  try <source> <payload-file> [-H 'Name: value']... [-q name=value]...
+                                            dry run: topic, routes, the requests that would be sent
+  serve [-c routes.yaml]                    run the server (not built yet: see the README)
+
+Options:
+  -c, --config <file>   config file (default: $SWITCHBOARD_CONFIG or ./routes.yaml)
+  -h, --help            this help
+  -v, --version         the version`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[], io: IO = processIO()): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        header: { type: 'string', short: 'H', multiple: true },
+        query: { type: 'string', short: 'q', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    io.err(`switchboard: ${(err as Error).message}`);
+    io.err(USAGE);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    io.out(VERSION);
+    return 0;
+  }
+  const [command, ...args] = positionals;
+  if (values.help || !command || command === 'help') {
+    (command || values.help ? io.out : io.err)(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const config = values.config ?? io.env.SWITCHBOARD_CONFIG ?? 'routes.yaml';
+  try {
+    switch (command) {
+      case 'validate':
+        expectArgs(args, 0, 'validate');
+        return validateCommand(config, io);
+      case 'test':
+        expectArgs(args, 0, 'test');
+        return await testCommand(config, io);
+      case 'try': {
+        expectArgs(args, 2, 'try <source> <payload-file>');
+        const headers: Record<string, string> = {};
+        for (const h of values.header ?? []) {
+          const pair = parseHeaderArg(h);
+          if (!pair) throw new UsageError(`bad header "${h}": write it as 'Name: value'`);
+          headers[pair[0]] = pair[1];
+        }
+        const query: Record<string, string> = {};
+        for (const q of values.query ?? []) {
+          const i = q.indexOf('=');
+          if (i <= 0) throw new UsageError(`bad query parameter "${q}": write it as name=value`);
+          query[q.slice(0, i)] = q.slice(i + 1);
+        }
+        return await tryCommand({ config, source: args[0]!, payloadFile: args[1]!, headers, query }, io);
+      }
+      case 'serve':
+        io.err('switchboard: the server is not built yet (issue #3). Use validate, try and test for now.');
+        return 2;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`switchboard: ${err.message}`);
+      io.err(USAGE);
+      return 2;
+    }
+    // A bug, not a user error: say so plainly; the stack only on request.
+    io.err(`switchboard: internal error: ${(err as Error).message}`);
+    if (io.env.SWITCHBOARD_DEBUG) io.err((err as Error).stack ?? '');
+    else io.err('(set SWITCHBOARD_DEBUG=1 for details, and please report it)');
+    return 70;
+  }
+}
+
+function expectArgs(args: string[], n: number, usage: string) {
+  if (args.length !== n) throw new UsageError(`expected: switchboard ${usage}`);
+}

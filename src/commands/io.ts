@@ -1,0 +1,100 @@
+// Command plumbing: where output goes (so tests can capture it), colour, and
+// the config + payload loading every command shares.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { formatIssue } from '../config/issues.js';
+import type { Config } from '../config/types.js';
+import { parseBody, type BodyKind } from '../ingress/body.js';
+
+export interface IO {
+  out(line?: string): void;
+  err(line?: string): void;
+  color: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export function processIO(): IO {
+  return {
+    out: (line = '') => process.stdout.write(`${line}\n`),
+    err: (line = '') => process.stderr.write(`${line}\n`),
+    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+export function paint(io: IO) {
+  const wrap = (code: number) => (s: string) => (io.color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  return { red: wrap(31), green: wrap(32), yellow: wrap(33), dim: wrap(2), bold: wrap(1) };
+}
+
+/** Loads the config, printing every issue; undefined when it has errors. */
+export function loadForCommand(file: string, io: IO): Config | undefined {
+  const result = loadConfig(file, { env: io.env });
+  const c = paint(io);
+  for (const issue of result.issues) {
+    const line = formatIssue(issue);
+    io.err(issue.severity === 'warning' ? c.yellow(line) : c.red(line));
+  }
+  if (!result.config) {
+    const n = result.issues.filter((i) => i.severity === 'error').length;
+    io.err(`${file}: ${n} error${n === 1 ? '' : 's'}`);
+  }
+  return result.config;
+}
+
+export interface LoadedPayload {
+  raw: Uint8Array;
+  contentType: string;
+  kind: BodyKind;
+  payload: unknown;
+}
+
+/** A payload for `try`/`test`: from a file (type from the header, extension or content) or inline. */
+export function readPayloadFile(file: string, contentType?: string): LoadedPayload | { error: string } {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { error: `cannot read payload file ${file} (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})` };
+  }
+  return parsePayload(raw, contentType ?? guessContentType(file, raw), file);
+}
+
+export function inlinePayload(value: unknown, contentType?: string): LoadedPayload | { error: string } {
+  if (typeof value === 'string' && contentType && !contentType.includes('json')) {
+    return parsePayload(Buffer.from(value), contentType, 'inline payload');
+  }
+  const raw = Buffer.from(JSON.stringify(value));
+  return parsePayload(raw, contentType ?? 'application/json', 'inline payload');
+}
+
+function parsePayload(raw: Uint8Array, contentType: string, what: string): LoadedPayload | { error: string } {
+  const parsed = parseBody(raw, contentType);
+  if (!parsed.ok) return { error: `${what}: ${parsed.error}` };
+  return { raw, contentType, kind: parsed.kind, payload: parsed.payload };
+}
+
+function guessContentType(file: string, raw: Buffer): string {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.json') return 'application/json';
+  if (ext === '.form' || ext === '.urlencoded') return 'application/x-www-form-urlencoded';
+  if (ext === '.txt') return 'text/plain; charset=utf-8';
+  if (ext === '.xml') return 'application/xml';
+  const text = raw.toString('utf8').trim();
+  if (text.startsWith('{') || text.startsWith('[')) return 'application/json';
+  if (/^[\w.%+\-[\]]+=[^\s]*(&[\w.%+\-[\]]+=[^\s]*)*$/.test(text)) return 'application/x-www-form-urlencoded';
+  return 'text/plain; charset=utf-8';
+}
+
+/** `-H 'Name: value'` → [name, value]; undefined when malformed. */
+export function parseHeaderArg(arg: string): [string, string] | undefined {
+  const i = arg.indexOf(':');
+  if (i <= 0) return undefined;
+  const name = arg.slice(0, i).trim();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) return undefined;
+  return [name.toLowerCase(), arg.slice(i + 1).trim()];
+}

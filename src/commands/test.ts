@@ -1,0 +1,141 @@
+// `switchboard test`: runs the `tests:` cases written in the config, like a
+// unit-test runner: a line per case, a readable diff for each failure.
+import { isDeepStrictEqual } from 'node:util';
+import { diffLines } from 'diff';
+import type { Config, Expectation, TestCase } from '../config/types.js';
+import { planDelivery, type Plan, type PlannedEvent } from '../delivery/plan.js';
+import { identify } from '../ingress/event.js';
+import { createRedactor } from '../observe/redact.js';
+import { inlinePayload, loadForCommand, paint, readPayloadFile, type IO } from './io.js';
+
+/** Fixed so that expectations can mention them and runs are repeatable. */
+export const TEST_EVENT_ID = 'evt_test';
+export const TEST_RECEIVED_AT = '2026-01-01T00:00:00.000Z';
+
+export interface CaseResult {
+  name: string;
+  failures: string[];
+}
+
+export async function testCommand(file: string, io: IO): Promise<number> {
+  const config = loadForCommand(file, io);
+  if (!config) return 1;
+  const c = paint(io);
+  if (config.tests.length === 0) {
+    io.out(`${file}: no tests (add a "tests:" section; see the README)`);
+    return 0;
+  }
+  const redact = createRedactor(config.secrets);
+  let failed = 0;
+  for (const t of config.tests) {
+    const result = await runCase(config, t);
+    if (result.failures.length === 0) {
+      io.out(`${c.green('✓')} ${t.name}`);
+      continue;
+    }
+    failed++;
+    io.out(`${c.red('✗')} ${t.name} ${c.dim(`(${file}:${t.line})`)}`);
+    for (const f of result.failures) for (const line of redact.text(f).split('\n')) io.out(`    ${colorDiffLine(line, c)}`);
+  }
+  const passed = config.tests.length - failed;
+  io.out('');
+  io.out(`${passed} passed, ${failed} failed`);
+  return failed > 0 ? 1 : 0;
+}
+
+export async function runCase(config: Config, t: TestCase): Promise<CaseResult> {
+  const failures: string[] = [];
+  const source = config.sources.get(t.source)!;
+  const loaded = 'file' in t.payload ? readPayloadFile(t.payload.file, t.contentType) : inlinePayload(t.payload.inline, t.contentType);
+  if ('error' in loaded) return { name: t.name, failures: [loaded.error] };
+  const headers = { 'content-type': loaded.contentType, ...t.headers };
+  const who = await identify(source, { headers, query: t.query, payload: loaded.payload });
+  failures.push(...who.problems);
+  const event: PlannedEvent = {
+    id: TEST_EVENT_ID,
+    source: source.name,
+    topic: who.topic,
+    headers,
+    query: t.query,
+    payload: loaded.payload,
+    rawBody: loaded.raw,
+    contentType: loaded.contentType,
+    receivedAt: TEST_RECEIVED_AT,
+  };
+  for (const e of t.expect) {
+    const route = config.routes.find((r) => r.name === e.route)!;
+    const plan: Plan | { outcome: 'topic-mismatch' } = route.matchesTopic(who.topic)
+      ? await planDelivery(route, event, `${TEST_EVENT_ID}-${route.name}`)
+      : { outcome: 'topic-mismatch' };
+    failures.push(...check(e, plan, who.topic).map((f) => `route ${e.route} (line ${e.line}): ${f}`));
+  }
+  return { name: t.name, failures };
+}
+
+function check(e: Expectation, plan: Plan | { outcome: 'topic-mismatch' }, topic: string): string[] {
+  const got = describePlan(plan, topic);
+  if (e.error !== undefined) {
+    if (plan.outcome !== 'error') return [`expected an error containing ${JSON.stringify(e.error)}, but it ${got}`];
+    return plan.message.includes(e.error) ? [] : [`expected an error containing ${JSON.stringify(e.error)}, got: ${plan.message}`];
+  }
+  if (e.skipped === true) return plan.outcome === 'send' ? [`expected to be skipped, but it ${got}`] : plan.outcome === 'error' ? [`expected to be skipped, but it ${got}`] : [];
+  if (plan.outcome !== 'send') return [`expected to send, but it ${got}`];
+  const failures: string[] = [];
+  const reqs = plan.requests;
+  if (e.body !== undefined) {
+    if (reqs.length !== 1) failures.push(`expected one request, but it sends ${reqs.length} (use "bodies:" to list them)`);
+    else if (!sameJson(e.body, reqs[0]!.value)) failures.push(`body differs:\n${diff(e.body, reqs[0]!.value)}`);
+  }
+  if (e.bodies !== undefined) {
+    const values = reqs.map((r) => r.value);
+    if (!sameJson(e.bodies, values)) failures.push(`bodies differ:\n${diff(e.bodies, values)}`);
+  }
+  for (const req of reqs) {
+    if (e.url !== undefined && req.url !== e.url) failures.push(`url: expected ${e.url}\n  got      ${req.url}`);
+    if (e.method !== undefined && req.method !== e.method.toUpperCase()) failures.push(`method: expected ${e.method}, got ${req.method}`);
+    for (const [name, value] of Object.entries(e.headers ?? {})) {
+      const actual = Object.entries(req.headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+      if (actual !== value) failures.push(`header ${name}: expected ${JSON.stringify(value)}, got ${actual === undefined ? 'none' : JSON.stringify(actual)}`);
+    }
+  }
+  return [...new Set(failures)];
+}
+
+function describePlan(plan: Plan | { outcome: 'topic-mismatch' }, topic: string): string {
+  switch (plan.outcome) {
+    case 'topic-mismatch':
+      return `was skipped: topic "${topic}" does not match its topics`;
+    case 'filtered':
+      return `was filtered (${plan.reason})`;
+    case 'error':
+      return `failed: ${plan.message}`;
+    case 'send':
+      return `sends ${plan.requests.length} request${plan.requests.length === 1 ? '' : 's'}`;
+  }
+}
+
+/** Compare as JSON would see it: YAML's 1 and JSON's 1.0 are the same number. */
+function sameJson(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(normalize(a), normalize(b));
+}
+
+function normalize(v: unknown): unknown {
+  return v === undefined ? undefined : (JSON.parse(JSON.stringify(v)) as unknown);
+}
+
+function diff(expected: unknown, actual: unknown): string {
+  const a = `${JSON.stringify(normalize(expected), null, 2)}\n`;
+  const b = `${JSON.stringify(normalize(actual), null, 2)}\n`;
+  const lines = ['- expected', '+ actual'];
+  for (const part of diffLines(a, b)) {
+    const mark = part.added ? '+ ' : part.removed ? '- ' : '  ';
+    for (const line of part.value.replace(/\n$/, '').split('\n')) lines.push(mark + line);
+  }
+  return lines.map((l) => `  ${l}`).join('\n');
+}
+
+function colorDiffLine(line: string, c: ReturnType<typeof paint>): string {
+  if (/^\s*- /.test(line)) return c.red(line);
+  if (/^\s*\+ /.test(line)) return c.green(line);
+  return line;
+}

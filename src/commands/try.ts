@@ -1,0 +1,88 @@
+// `switchboard try <source> <payload-file>`: a dry run. Shows the topic and id,
+// each route's verdict, and the exact requests that would be sent. Sends nothing.
+import { hint } from '../config/didyoumean.js';
+import { planDelivery, type PlannedEvent } from '../delivery/plan.js';
+import { identify } from '../ingress/event.js';
+import { createRedactor } from '../observe/redact.js';
+import { loadForCommand, paint, readPayloadFile, type IO } from './io.js';
+import { renderRequest } from './render.js';
+
+export interface TryOptions {
+  config: string;
+  source: string;
+  payloadFile: string;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+}
+
+export async function tryCommand(opts: TryOptions, io: IO): Promise<number> {
+  const config = loadForCommand(opts.config, io);
+  if (!config) return 1;
+  const c = paint(io);
+  const source = config.sources.get(opts.source);
+  if (!source) {
+    io.err(`unknown source "${opts.source}"${hint(opts.source, config.sources.keys())} (sources: ${[...config.sources.keys()].join(', ')})`);
+    return 1;
+  }
+  const loaded = readPayloadFile(opts.payloadFile, opts.headers['content-type']);
+  if ('error' in loaded) {
+    io.err(loaded.error);
+    return 1;
+  }
+  const headers = { 'content-type': loaded.contentType, ...opts.headers };
+  const who = await identify(source, { headers, query: opts.query, payload: loaded.payload });
+  const event: PlannedEvent = {
+    id: 'evt_dry_run',
+    source: source.name,
+    topic: who.topic,
+    headers,
+    query: opts.query,
+    payload: loaded.payload,
+    rawBody: loaded.raw,
+    contentType: loaded.contentType,
+    receivedAt: new Date().toISOString(),
+  };
+  const redact = createRedactor(config.secrets);
+
+  io.out(c.bold('Event'));
+  io.out(`  source  ${source.name} (POST ${config.server.basePath}${source.path}, verify: ${source.verify.scheme.name}; not checked in a dry run)`);
+  io.out(`  body    ${loaded.kind}, ${loaded.raw.length} bytes`);
+  io.out(`  topic   ${who.topic === '' ? c.dim('(none)') : who.topic}`);
+  io.out(`  id      ${who.deliveryId ? redact.text(who.deliveryId) : c.dim('(none: duplicates of this event cannot be recognised)')}`);
+  for (const p of who.problems) io.out(`  ${c.red('!')} ${p}`);
+  io.out('');
+  io.out(c.bold('Routes'));
+
+  const routes = config.routesBySource.get(source.name) ?? [];
+  if (routes.length === 0) io.out(`  ${c.dim(`no route takes events from "${source.name}"`)}`);
+  let sending = 0;
+  let requests = 0;
+  let errors = 0;
+  for (const route of routes) {
+    const arrow = `${route.name} → ${route.target.name}`;
+    if (!route.matchesTopic(who.topic)) {
+      io.out(`  ${c.dim('·')} ${arrow}: ${c.dim(`topic "${who.topic}" does not match ${JSON.stringify(route.topics)}`)}`);
+      continue;
+    }
+    const plan = await planDelivery(route, event, `dry-run-${route.name}`);
+    if (plan.outcome === 'filtered') {
+      io.out(`  ${c.dim('·')} ${arrow}: ${c.dim(`filtered (${redact.text(plan.reason)})`)}`);
+    } else if (plan.outcome === 'error') {
+      errors++;
+      io.out(`  ${c.red('✗')} ${arrow}: ${c.red(redact.text(plan.message))}`);
+    } else {
+      sending++;
+      requests += plan.requests.length;
+      const n = plan.requests.length;
+      io.out(`  ${c.green('✓')} ${arrow}: would send ${n} request${n === 1 ? '' : 's'}`);
+      for (const req of plan.requests) {
+        io.out('');
+        for (const line of renderRequest(req, redact, '      ')) io.out(line);
+      }
+      io.out('');
+    }
+  }
+  io.out('');
+  io.out(`${sending} of ${routes.length} route${routes.length === 1 ? '' : 's'} would send ${requests} request${requests === 1 ? '' : 's'}${errors ? `, ${errors} failed` : ''}. Nothing was sent.`);
+  return errors > 0 ? 1 : 0;
+}

@@ -1,0 +1,398 @@
+// From schema-valid data to the compiled Config: names resolved, JSONata
+// compiled, units parsed, defaults applied, and every semantic problem found
+// (in one pass, so `validate` can list them all at once).
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { SENSITIVE_HEADER } from '../observe/redact.js';
+import { schemes } from '../verify/registry.js';
+import type { VerifyKey } from '../verify/types.js';
+import { hint } from './didyoumean.js';
+import { compileExpr, compileTemplate, type Expr, type Template } from './expr.js';
+import { compileTopics } from './glob.js';
+import type { ConfigIssue } from './issues.js';
+import type { Config, Expectation, RetryPolicy, Route, Source, Target, TestCase, VerifySettings } from './types.js';
+import { parseDuration, parseRate, parseSize } from './units.js';
+import type { PathSegment, YamlFile } from './yamldoc.js';
+
+/* The shapes the JSON Schema guarantees (where it reported no error). */
+interface RawRetry { attempts?: number; initialDelay?: string; maxDelay?: string }
+interface RawVerify { scheme: string; secret?: string | string[]; [key: string]: unknown }
+interface RawSource {
+  path?: string;
+  verify: RawVerify;
+  topic?: string;
+  id?: string;
+  rateLimit?: string;
+  respond?: { status?: number; headers?: Record<string, unknown>; body?: string };
+}
+interface RawTarget {
+  url: string;
+  method?: Target['method'];
+  headers?: Record<string, unknown>;
+  timeout?: string;
+  rateLimit?: string;
+  concurrency?: number;
+  retry?: RawRetry;
+  followRedirects?: boolean;
+}
+interface RawRoute { name: string; source: string; topics?: string[]; filter?: string; transform?: string; each?: boolean; target: string | RawTarget }
+interface RawExpectation { route: string; skipped?: boolean; body?: unknown; bodies?: unknown[]; url?: string; method?: string; headers?: Record<string, unknown>; error?: string }
+interface RawTest { name: string; source: string; headers?: Record<string, unknown>; query?: Record<string, unknown>; contentType?: string; payload: unknown; expect: RawExpectation[] }
+interface RawConfig {
+  server?: { port?: number; basePath?: string; maxBodySize?: string | number; publicUrl?: string };
+  store?: string;
+  admin?: { token?: string };
+  defaults?: { timeout?: string; retry?: RawRetry };
+  sources?: Record<string, RawSource>;
+  targets?: Record<string, RawTarget>;
+  routes?: RawRoute[];
+  tests?: RawTest[];
+}
+
+export interface CompileInput {
+  yaml: YamlFile;
+  data: unknown;
+  /** instancePaths with schema errors: those parts are not compiled further. */
+  badPaths: readonly string[];
+  secrets: ReadonlySet<string>;
+  env: NodeJS.ProcessEnv;
+}
+
+export type CompileOutput = { config?: Config; issues: ConfigIssue[] };
+
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 10, initialDelayMs: 1000, maxDelayMs: 3_600_000 };
+const DEFAULT_STORE = 'sqlite:./data/switchboard.db';
+
+export function compileConfig(input: CompileInput): CompileOutput {
+  const { yaml, env } = input;
+  const issues: ConfigIssue[] = [];
+  const secrets = new Set(input.secrets);
+  const raw = (isObject(input.data) ? input.data : {}) as RawConfig;
+  const bad = (path: readonly PathSegment[]) => {
+    const p = path.length ? `/${path.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}` : '';
+    return input.badPaths.some((b) => b === p || b.startsWith(`${p}/`));
+  };
+  const error = (path: readonly PathSegment[], message: string, key = false) => issues.push(yaml.issueAt(path, message, { key }));
+  const warn = (path: readonly PathSegment[], message: string) => issues.push(yaml.issueAt(path, message, { key: true, severity: 'warning' }));
+  const expr = (path: readonly PathSegment[], text: string): Expr | undefined => {
+    const r = compileExpr(yaml, yaml.node(path), label(path), text);
+    if (r.ok) return r.value;
+    issues.push(r.issue);
+    return undefined;
+  };
+  const template = (path: readonly PathSegment[], text: string): Template | undefined => {
+    const r = compileTemplate(yaml, yaml.node(path), label(path), text);
+    if (r.ok) return r.value;
+    issues.push(r.issue);
+    return undefined;
+  };
+
+  // server, store, admin, defaults
+  const rawServer = isObject(raw.server) && !bad(['server']) ? raw.server : {};
+  const envPort = env.PORT ? Number(env.PORT) : undefined;
+  const server = {
+    port: envPort && Number.isInteger(envPort) ? envPort : (rawServer.port ?? 8080),
+    basePath: (rawServer.basePath ?? '/hooks').replace(/\/+$/, ''),
+    maxBodySize: parseSize(rawServer.maxBodySize ?? '1mb') ?? 1024 * 1024,
+    ...(rawServer.publicUrl ? { publicUrl: rawServer.publicUrl.replace(/\/+$/, '') } : {}),
+  };
+  const store = env.SWITCHBOARD_STORE || (typeof raw.store === 'string' && !bad(['store']) ? raw.store : DEFAULT_STORE);
+  const adminToken = isObject(raw.admin) && typeof raw.admin.token === 'string' ? raw.admin.token : env.SWITCHBOARD_ADMIN_TOKEN || undefined;
+  if (adminToken) secrets.add(adminToken);
+  const rawDefaults = isObject(raw.defaults) && !bad(['defaults']) ? raw.defaults : {};
+  const defaults = {
+    timeoutMs: parseDuration(rawDefaults.timeout ?? '10s') ?? 10_000,
+    retry: retryPolicy(rawDefaults.retry, DEFAULT_RETRY),
+  };
+  checkRetry(['defaults', 'retry'], defaults.retry);
+
+  // sources
+  const sources = new Map<string, Source>();
+  const sourceNames = isObject(raw.sources) ? Object.keys(raw.sources) : [];
+  const pathOwners = new Map<string, string>();
+  for (const name of sourceNames) {
+    const at: PathSegment[] = ['sources', name];
+    if (bad(at)) continue;
+    const s = raw.sources![name]!;
+    const path = s.path ?? `/${name}`;
+    const owner = pathOwners.get(path.replace(/\/+$/, '') || '/');
+    if (owner) error(s.path ? [...at, 'path'] : at, `sources.${name}: path ${server.basePath}${path} is already used by source "${owner}"`, !s.path);
+    else pathOwners.set(path.replace(/\/+$/, '') || '/', name);
+    const verify = compileVerify([...at, 'verify'], s.verify);
+    if (!verify) continue;
+    const respond = s.respond
+      ? {
+          status: s.respond.status ?? 200,
+          headers: stringMap(s.respond.headers),
+          ...(s.respond.body ? { body: expr([...at, 'respond', 'body'], s.respond.body) } : {}),
+        }
+      : undefined;
+    sources.set(name, {
+      name,
+      path,
+      verify,
+      ...(s.topic ? { topic: expr([...at, 'topic'], s.topic) } : {}),
+      ...(s.id ? { id: expr([...at, 'id'], s.id) } : {}),
+      ...(s.rateLimit ? { rateLimit: parseRate(s.rateLimit) } : {}),
+      ...(respond ? { respond } : {}),
+    });
+  }
+
+  function compileVerify(at: PathSegment[], v: RawVerify): VerifySettings | undefined {
+    const scheme = schemes.get(v.scheme);
+    if (!scheme) {
+      error([...at, 'scheme'], `${label(at)}: unknown verification scheme "${v.scheme}"${hint(v.scheme, schemes.keys())}`);
+      return undefined;
+    }
+    let ok = true;
+    for (const key of scheme.required) {
+      if (v[key] === undefined) {
+        error(at, `${label(at)}: scheme "${scheme.name}" needs "${key}"`, true);
+        ok = false;
+      }
+    }
+    const allowed = new Set<string>(['scheme', ...scheme.required, ...scheme.optional]);
+    for (const key of Object.keys(v)) {
+      if (!allowed.has(key)) warn([...at, key], `${label(at)}: "${key}" is not used by scheme "${scheme.name}" and is ignored`);
+    }
+    if (scheme.warning) warn([...at, 'scheme'], `${label(at.slice(0, -1))}: ${scheme.warning}`);
+    const list = v.secret === undefined ? [] : Array.isArray(v.secret) ? v.secret : [v.secret];
+    list.forEach((secret, i) => {
+      secrets.add(secret);
+      const problem = scheme.checkSecret?.(secret);
+      if (problem) error(Array.isArray(v.secret) ? [...at, 'secret', i] : [...at, 'secret'], `${label(at)}.secret: ${problem}`);
+    });
+    for (const key of ['password', 'verifyToken'] as VerifyKey[]) if (typeof v[key] === 'string') secrets.add(v[key] as string);
+    if (!ok) return undefined;
+    const str = (key: VerifyKey) => (typeof v[key] === 'string' ? (v[key] as string) : undefined);
+    const settings: VerifySettings = {
+      scheme,
+      secrets: list,
+      algorithm: (str('algorithm') as VerifySettings['algorithm']) ?? 'sha256',
+      encoding: (str('encoding') as VerifySettings['encoding']) ?? 'hex',
+      signed: str('signed') ?? (str('timestampHeader') ? '{timestamp}.{body}' : '{body}'),
+      toleranceMs: parseDuration(str('tolerance') ?? '5m') ?? 300_000,
+    };
+    const optionalKeys: VerifyKey[] = ['header', 'prefix', 'timestampHeader', 'url', 'verifyToken', 'publicKey', 'username', 'password'];
+    for (const key of optionalKeys) if (str(key) !== undefined) (settings as unknown as Record<string, unknown>)[key] = str(key);
+    if (settings.signed.includes('{timestamp}') && !settings.timestampHeader && scheme.name === 'hmac') {
+      error([...at, 'signed'], `${label(at)}: "signed" uses {timestamp} but no timestampHeader is set`);
+    }
+    return settings;
+  }
+
+  // targets
+  const targets = new Map<string, Target>();
+  const targetNames = isObject(raw.targets) ? Object.keys(raw.targets) : [];
+  for (const name of targetNames) {
+    const at: PathSegment[] = ['targets', name];
+    if (bad(at)) continue;
+    const t = compileTarget(at, name, raw.targets![name]!);
+    if (t) targets.set(name, t);
+  }
+
+  function compileTarget(at: PathSegment[], name: string, t: RawTarget): Target | undefined {
+    const url = template([...at, 'url'], t.url);
+    if (url?.isStatic) checkUrl([...at, 'url'], t.url);
+    else if (url && !/^\{\{/.test(t.url.trim())) checkUrl([...at, 'url'], t.url.split('{{')[0]! + 'x');
+    const headers: [string, Template][] = [];
+    for (const [header, value] of Object.entries(t.headers ?? {})) {
+      const text = String(value);
+      if (SENSITIVE_HEADER.test(header) && !text.includes('{{')) {
+        // Mask the credential part ("Bearer <token>" → the token) as well as the whole value.
+        secrets.add(text);
+        const credential = text.replace(/^(Bearer|Basic|Token)\s+/i, '');
+        if (credential.length >= 6) secrets.add(credential);
+      }
+      const tpl = template([...at, 'headers', header], text);
+      if (tpl) headers.push([header, tpl]);
+    }
+    const retry = retryPolicy(t.retry, defaults.retry);
+    checkRetry([...at, 'retry'], retry);
+    if (!url) return undefined;
+    return {
+      name,
+      url,
+      method: t.method ?? 'POST',
+      headers,
+      timeoutMs: t.timeout ? (parseDuration(t.timeout) ?? defaults.timeoutMs) : defaults.timeoutMs,
+      ...(t.rateLimit ? { rateLimit: parseRate(t.rateLimit) } : {}),
+      concurrency: t.concurrency ?? 10,
+      retry,
+      followRedirects: t.followRedirects ?? false,
+    };
+  }
+
+  function checkUrl(at: PathSegment[], text: string) {
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      error(at, `${label(at)}: not an http(s) URL (expected something like https://example.com/path)`);
+    }
+  }
+
+  function checkRetry(at: PathSegment[], r: RetryPolicy) {
+    if (r.initialDelayMs > r.maxDelayMs) error(at, `${label(at)}: initialDelay is longer than maxDelay`);
+  }
+
+  // routes
+  const routes: Route[] = [];
+  const routeNames = new Map<string, number>();
+  const rawRoutes = Array.isArray(raw.routes) ? raw.routes : [];
+  rawRoutes.forEach((r, i) => {
+    const at: PathSegment[] = ['routes', i];
+    if (!isObject(r)) return;
+    if (typeof r.name === 'string') {
+      if (routeNames.has(r.name)) error([...at, 'name'], `duplicate route name "${r.name}" (also routes[${routeNames.get(r.name)}])`);
+      else routeNames.set(r.name, i);
+    }
+    if (typeof r.source === 'string' && !sourceNames.includes(r.source)) {
+      error([...at, 'source'], `route "${r.name}": unknown source "${r.source}"${hint(r.source, sourceNames)}`);
+    }
+    let target: Target | undefined;
+    if (typeof r.target === 'string') {
+      target = targets.get(r.target);
+      if (!target && !targetNames.includes(r.target)) {
+        error([...at, 'target'], `route "${r.name}": unknown target "${r.target}"${hint(r.target, targetNames)}`);
+      }
+    } else if (isObject(r.target) && !bad([...at, 'target'])) {
+      target = compileTarget([...at, 'target'], `${r.name} (inline)`, r.target);
+    }
+    if (bad(at)) return;
+    const filter = r.filter ? expr([...at, 'filter'], r.filter) : undefined;
+    const transform = r.transform ? expr([...at, 'transform'], r.transform) : undefined;
+    if (!target || !sources.has(r.source) || (r.filter && !filter) || (r.transform && !transform)) return;
+    routes.push({
+      name: r.name,
+      source: r.source,
+      topics: r.topics ?? [],
+      matchesTopic: compileTopics(r.topics),
+      ...(filter ? { filter } : {}),
+      ...(transform ? { transform } : {}),
+      each: r.each ?? false,
+      target,
+    });
+  });
+
+  // tests
+  const tests: TestCase[] = [];
+  const dir = dirname(yaml.file);
+  const rawTests = Array.isArray(raw.tests) ? raw.tests : [];
+  rawTests.forEach((t, i) => {
+    const at: PathSegment[] = ['tests', i];
+    if (!isObject(t) || bad(at)) return;
+    const line = yaml.position(yaml.offsetOf(at, false)).line;
+    let ok = true;
+    if (!sourceNames.includes(t.source)) {
+      error([...at, 'source'], `test "${t.name}": unknown source "${t.source}"${hint(t.source, sourceNames)}`);
+      ok = false;
+    }
+    let payload: TestCase['payload'];
+    if (typeof t.payload === 'string') {
+      const file = resolve(dir, t.payload);
+      if (!existsSync(file) || !statSync(file).isFile()) {
+        error([...at, 'payload'], `test "${t.name}": payload file "${t.payload}" not found (looked for ${file})`);
+        ok = false;
+      }
+      payload = { file };
+    } else payload = { inline: t.payload };
+    const expect: Expectation[] = [];
+    t.expect.forEach((e, j) => {
+      const eat: PathSegment[] = [...at, 'expect', j];
+      const route = rawRoutes.find((r) => isObject(r) && r.name === e.route);
+      if (!route) {
+        error([...eat, 'route'], `test "${t.name}": unknown route "${e.route}"${hint(e.route, routeNames.keys())}`);
+        ok = false;
+      } else if (route.source !== t.source) {
+        error([...eat, 'route'], `test "${t.name}": route "${e.route}" takes events from "${route.source}", not "${t.source}"`);
+        ok = false;
+      }
+      const { headers, ...rest } = e;
+      expect.push({
+        ...rest,
+        ...(headers ? { headers: stringMap(headers) } : {}),
+        line: yaml.position(yaml.offsetOf(eat, false)).line,
+      });
+    });
+    if (ok) {
+      tests.push({
+        name: t.name,
+        source: t.source,
+        headers: lowerKeys(stringMap(t.headers)),
+        query: stringMap(t.query),
+        ...(t.contentType ? { contentType: t.contentType } : {}),
+        payload,
+        expect,
+        line,
+      });
+    }
+  });
+
+  const errors = issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0 || input.badPaths.length > 0) return { issues };
+  const routesBySource = new Map<string, Route[]>();
+  for (const r of routes) routesBySource.set(r.source, [...(routesBySource.get(r.source) ?? []), r]);
+  const config: Config = {
+    file: yaml.file,
+    hash: createHash('sha256').update(yaml.text).digest('hex'),
+    server,
+    store,
+    admin: adminToken ? { token: adminToken } : {},
+    defaults,
+    sources,
+    targets,
+    routes,
+    routesBySource,
+    tests,
+    // Longest first, so a secret that contains another is masked whole.
+    secrets: [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length),
+    warnings: issues.filter((i) => i.severity === 'warning'),
+  };
+  return { config: deepFreeze(config), issues };
+}
+
+function retryPolicy(raw: RawRetry | undefined, base: RetryPolicy): RetryPolicy {
+  return {
+    attempts: raw?.attempts ?? base.attempts,
+    initialDelayMs: raw?.initialDelay ? (parseDuration(raw.initialDelay) ?? base.initialDelayMs) : base.initialDelayMs,
+    maxDelayMs: raw?.maxDelay ? (parseDuration(raw.maxDelay) ?? base.maxDelayMs) : base.maxDelayMs,
+  };
+}
+
+function label(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
+  return out;
+}
+
+function isObject(v: unknown): v is Record<string, any> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function stringMap(v: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v ?? {})) out[k] = String(val);
+  return out;
+}
+
+function lowerKeys(v: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(v).map(([k, val]) => [k.toLowerCase(), val]));
+}
+
+function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return value;
+  seen.add(value);
+  if (value instanceof Map) {
+    for (const v of value.values()) deepFreeze(v, seen);
+    return value;
+  }
+  for (const v of Object.values(value)) deepFreeze(v, seen);
+  return Object.freeze(value);
+}
+

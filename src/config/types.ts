@@ -1,0 +1,116 @@
+// The compiled config: an immutable value built once per load and passed to
+// everything that needs it. A reload builds a new one and swaps it whole.
+import type { Scheme } from '../verify/types.js';
+import type { Expr, Template } from './expr.js';
+import type { TopicMatcher } from './glob.js';
+import type { ConfigIssue } from './issues.js';
+import type { Rate } from './units.js';
+
+export interface VerifySettings {
+  readonly scheme: Scheme;
+  /** Every accepted secret (rotation: any one may match). */
+  readonly secrets: readonly string[];
+  readonly header?: string;
+  readonly algorithm: 'sha1' | 'sha256' | 'sha512';
+  readonly encoding: 'hex' | 'base64';
+  readonly prefix?: string;
+  readonly timestampHeader?: string;
+  readonly signed: string;
+  readonly toleranceMs: number;
+  readonly url?: string;
+  readonly verifyToken?: string;
+  readonly publicKey?: string;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+export interface Source {
+  readonly name: string;
+  /** Path under basePath, e.g. `/github`. */
+  readonly path: string;
+  readonly verify: VerifySettings;
+  /** Overrides the scheme's topic rule. */
+  readonly topic?: Expr;
+  /** Overrides the scheme's delivery-id rule. */
+  readonly id?: Expr;
+  readonly rateLimit?: Rate;
+  readonly respond?: { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body?: Expr };
+}
+
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly url: Template;
+  readonly method: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET';
+  readonly headers: readonly (readonly [string, Template])[];
+  readonly timeoutMs: number;
+  readonly rateLimit?: Rate;
+  readonly concurrency: number;
+  readonly retry: RetryPolicy;
+  readonly followRedirects: boolean;
+}
+
+export interface Route {
+  readonly name: string;
+  readonly source: string;
+  readonly topics: readonly string[];
+  readonly matchesTopic: TopicMatcher;
+  readonly filter?: Expr;
+  readonly transform?: Expr;
+  readonly each: boolean;
+  readonly target: Target;
+}
+
+export interface Expectation {
+  readonly route: string;
+  readonly skipped?: boolean;
+  readonly body?: unknown;
+  readonly bodies?: readonly unknown[];
+  readonly url?: string;
+  readonly method?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly error?: string;
+  /** Where the expectation is written, for failure messages. */
+  readonly line: number;
+}
+
+export interface TestCase {
+  readonly name: string;
+  readonly source: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly contentType?: string;
+  /** An absolute file path, or the payload written inline. */
+  readonly payload: { readonly file: string } | { readonly inline: unknown };
+  readonly expect: readonly Expectation[];
+  readonly line: number;
+}
+
+export interface Config {
+  readonly file: string;
+  /** sha256 of the file's bytes: the live "version". */
+  readonly hash: string;
+  readonly server: {
+    readonly port: number;
+    readonly basePath: string;
+    readonly maxBodySize: number;
+    readonly publicUrl?: string;
+  };
+  readonly store: string;
+  readonly admin: { readonly token?: string };
+  readonly defaults: { readonly timeoutMs: number; readonly retry: RetryPolicy };
+  readonly sources: ReadonlyMap<string, Source>;
+  readonly targets: ReadonlyMap<string, Target>;
+  readonly routes: readonly Route[];
+  /** Routes by source name, in file order. */
+  readonly routesBySource: ReadonlyMap<string, readonly Route[]>;
+  readonly tests: readonly TestCase[];
+  /** Values that must never be shown: interpolated values and every secret field. */
+  readonly secrets: readonly string[];
+  readonly warnings: readonly ConfigIssue[];
+}

@@ -1,0 +1,157 @@
+// One function turns (event, route) into the HTTP requests to make. The worker
+// sends what it returns; `try` and `test` print and compare it. Same code, so a
+// dry run predicts exactly what the server will send.
+import type { Bindings } from '../config/expr.js';
+import type { Route } from '../config/types.js';
+import { USER_AGENT } from '../version.js';
+
+export interface PlannedEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly topic: string;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly payload: unknown;
+  readonly rawBody: Uint8Array;
+  readonly contentType?: string;
+  /** ISO 8601. */
+  readonly receivedAt: string;
+}
+
+export interface OutgoingRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Serialized body (undefined for GET). */
+  readonly body?: string | Uint8Array;
+  /** The transform's value behind the body, for tests and display. */
+  readonly value: unknown;
+}
+
+export type Plan =
+  | { readonly outcome: 'send'; readonly requests: readonly OutgoingRequest[] }
+  | { readonly outcome: 'filtered'; readonly reason: string }
+  | { readonly outcome: 'error'; readonly message: string };
+
+export function bindingsFor(event: PlannedEvent): Bindings {
+  return {
+    headers: event.headers,
+    query: event.query,
+    topic: event.topic,
+    source: event.source,
+    eventId: event.id,
+    receivedAt: event.receivedAt,
+  };
+}
+
+/**
+ * Filter → transform → requests. `deliveryId` keys the idempotency headers, so
+ * every retry of the same delivery carries the same key.
+ */
+export async function planDelivery(route: Route, event: PlannedEvent, deliveryId: string): Promise<Plan> {
+  const bindings = bindingsFor(event);
+  if (route.filter) {
+    let passed: unknown;
+    try {
+      passed = await route.filter.evaluate(event.payload, bindings);
+    } catch (err) {
+      return { outcome: 'error', message: `filter failed: ${describeError(err)}` };
+    }
+    if (!truthy(passed)) return { outcome: 'filtered', reason: `filter gave ${show(passed)}` };
+  }
+
+  let bodies: { value: unknown; body: string | Uint8Array; contentType: string }[];
+  if (route.transform) {
+    let result: unknown;
+    try {
+      result = await route.transform.evaluate(event.payload, bindings);
+    } catch (err) {
+      return { outcome: 'error', message: `transform failed: ${describeError(err)}` };
+    }
+    const items = splitEach(result, route.each);
+    const kept = items.filter((v) => !isEmpty(v));
+    if (kept.length === 0) return { outcome: 'filtered', reason: `transform gave ${show(result)}` };
+    bodies = kept.map((value) => ({ value, ...serialize(value) }));
+  } else {
+    // No transform: forward the payload exactly as it arrived.
+    bodies = [{ value: event.payload, body: event.rawBody, contentType: event.contentType ?? 'application/octet-stream' }];
+  }
+
+  const target = route.target;
+  const requests: OutgoingRequest[] = [];
+  for (const [index, item] of bodies.entries()) {
+    const key = bodies.length > 1 ? `${deliveryId}-${index}` : deliveryId;
+    let url: string;
+    const headers: Record<string, string> = {};
+    try {
+      url = await target.url.render(event.payload, bindings, 'url');
+      for (const [name, tpl] of target.headers) headers[name] = await tpl.render(event.payload, bindings, 'header');
+    } catch (err) {
+      return { outcome: 'error', message: `target ${target.name}: template failed: ${describeError(err)}` };
+    }
+    if (!isHttpUrl(url)) return { outcome: 'error', message: `target ${target.name}: "${url}" is not an http(s) URL` };
+    const hasBody = target.method !== 'GET';
+    const final: Record<string, string> = {
+      ...(hasBody ? { 'Content-Type': item.contentType } : {}),
+      'User-Agent': USER_AGENT,
+      'Idempotency-Key': key,
+      'webhook-id': key,
+    };
+    // The target's own headers win, whatever their case.
+    for (const [name, value] of Object.entries(headers)) {
+      for (const existing of Object.keys(final)) if (existing.toLowerCase() === name.toLowerCase()) delete final[existing];
+      final[name] = value;
+    }
+    requests.push({ method: target.method, url, headers: final, ...(hasBody ? { body: item.body } : {}), value: item.value });
+  }
+  return { outcome: 'send', requests };
+}
+
+function splitEach(result: unknown, each: boolean): unknown[] {
+  if (result !== null && typeof result === 'object' && !Array.isArray(result) && '$each' in result) {
+    const list = (result as { $each: unknown }).$each;
+    return Array.isArray(list) ? list : [list];
+  }
+  if (each && Array.isArray(result)) return result;
+  return [result];
+}
+
+function isEmpty(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+}
+
+function serialize(value: unknown): { body: string; contentType: string } {
+  if (typeof value === 'string') return { body: value, contentType: 'text/plain; charset=utf-8' };
+  return { body: JSON.stringify(value), contentType: 'application/json' };
+}
+
+/** JSONata's notion of true: what `$boolean()` says. */
+export function truthy(v: unknown): boolean {
+  if (v === undefined || v === null) return false;
+  if (Array.isArray(v)) return v.some(truthy);
+  if (typeof v === 'object') return Object.keys(v).length > 0;
+  if (typeof v === 'function') return false;
+  return Boolean(v);
+}
+
+function isHttpUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}
+
+export function describeError(err: unknown): string {
+  const e = err as { message?: string; code?: string; position?: number };
+  const where = e.code ? ` (${e.code}${typeof e.position === 'number' ? ` at character ${e.position}` : ''})` : '';
+  return `${e.message ?? String(err)}${where}`;
+}

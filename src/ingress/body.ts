@@ -1,0 +1,70 @@
+// Webhook bodies: the raw bytes are kept (signatures are computed over them);
+// the parsed payload is what topics, filters and transforms see.
+
+export type BodyKind = 'json' | 'form' | 'text' | 'binary';
+
+export type ParsedBody = { ok: true; kind: BodyKind; payload: unknown } | { ok: false; error: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export function isJsonType(media: string): boolean {
+  return media === 'application/json' || media === 'text/json' || media.endsWith('+json');
+}
+
+export function parseBody(raw: Uint8Array, contentType: string | undefined): ParsedBody {
+  const media = mediaType(contentType);
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    if (media === '' || media === 'application/octet-stream') return { ok: true, kind: 'binary', payload: null };
+    return { ok: false, error: `body is not valid UTF-8 (content type ${media || 'unknown'})` };
+  }
+  if (isJsonType(media)) return parseJson(text);
+  if (media === 'application/x-www-form-urlencoded') return { ok: true, kind: 'form', payload: parseForm(text) };
+  if (media.startsWith('text/') || media.endsWith('+xml') || media === 'application/xml') return { ok: true, kind: 'text', payload: text };
+  if (media === '') {
+    // No content type: JSON if it looks like JSON, else text.
+    const first = text.trimStart()[0];
+    if (first === '{' || first === '[') return parseJson(text);
+    return { ok: true, kind: 'text', payload: text };
+  }
+  return { ok: true, kind: 'binary', payload: null };
+}
+
+function parseJson(text: string): ParsedBody {
+  if (text.trim() === '') return { ok: true, kind: 'json', payload: null };
+  try {
+    return { ok: true, kind: 'json', payload: JSON.parse(text) as unknown };
+  } catch (err) {
+    const message = err instanceof RangeError ? 'nested too deeply' : (err as Error).message;
+    return { ok: false, error: `body is not valid JSON: ${message}` };
+  }
+}
+
+/**
+ * Flat form parameters become an object; a repeated key becomes a list of its
+ * values. A lone `payload` field holding JSON (GitHub's form content type) is unwrapped.
+ */
+export function parseForm(text: string): Record<string, string | string[]> | unknown {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (const [key, value] of new URLSearchParams(text)) {
+    const prev = out[key];
+    if (prev === undefined) out[key] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[key] = [prev, value];
+  }
+  const keys = Object.keys(out);
+  if (keys.length === 1 && keys[0] === 'payload' && typeof out.payload === 'string') {
+    try {
+      return JSON.parse(out.payload) as unknown;
+    } catch {
+      // not JSON after all: keep it as a form field
+    }
+  }
+  return { ...out };
+}

@@ -1,0 +1,11 @@
+import { joinTopic, text, type Scheme } from './types.js';
+
+/** GitHub: X-Hub-Signature-256 (HMAC-SHA256, hex, `sha256=`); topic `event.action`. */
+export const github: Scheme = {
+  name: 'github',
+  summary: 'X-Hub-Signature-256 HMAC-SHA256; topic X-GitHub-Event.action; id X-GitHub-Delivery',
+  required: ['secret'],
+  optional: [],
+  topic: (e) => joinTopic(e.headers['x-github-event'], text(e.payload, 'action')),
+  id: (e) => e.headers['x-github-delivery'] || undefined,
+};

@@ -1,0 +1,14 @@
+import { joinTopic, text, type Scheme } from './types.js';
+
+/** GitLab: X-Gitlab-Token equals the secret; topic `object_kind[.action]`. */
+export const gitlab: Scheme = {
+  name: 'gitlab',
+  summary: 'X-Gitlab-Token equals the secret; topic object_kind(.action); id X-Gitlab-Event-UUID',
+  required: ['secret'],
+  optional: [],
+  // object_kind ("merge_request") is stable across GitLab versions; the header
+  // ("Merge Request Hook") is the fallback for payloads without it.
+  topic: (e) =>
+    joinTopic(text(e.payload, 'object_kind'), text(e.payload, 'object_attributes.action')) ?? e.headers['x-gitlab-event'],
+  id: (e) => e.headers['x-gitlab-event-uuid'] || undefined,
+};

@@ -1,0 +1,11 @@
+import { text, type Scheme } from './types.js';
+
+/** Intercom: X-Hub-Signature HMAC-SHA1 hex (`sha1=`); topic `topic`; id `id`. */
+export const intercom: Scheme = {
+  name: 'intercom',
+  summary: 'X-Hub-Signature HMAC-SHA1 hex; topic topic; id id',
+  required: ['secret'],
+  optional: [],
+  topic: (e) => text(e.payload, 'topic'),
+  id: (e) => text(e.payload, 'id'),
+};
