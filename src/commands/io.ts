@@ -16,6 +16,13 @@ export interface IO {
 }
 
 export function processIO(): IO {
+  // `switchboard try … | head` closes the pipe early: that is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   return {
     out: (line = '') => process.stdout.write(`${line}\n`),
     err: (line = '') => process.stderr.write(`${line}\n`),

@@ -12,7 +12,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface InterpolationResult {
   issues: ConfigIssue[];
-  /** Every value that came from the environment or a file: masked wherever shown. */
+  /** Every value that came from the environment or a secret file: masked wherever shown. */
   secrets: Set<string>;
   /** Environment variable names the file refers to (for docs and `validate`). */
   names: Set<string>;
@@ -54,11 +54,9 @@ export function interpolate(yaml: YamlFile, env: NodeJS.ProcessEnv): Interpolati
           result.secrets.add(value);
           return value;
         }
-        if (sep !== -1) {
-          const fallback = ref.slice(sep + 2);
-          result.secrets.add(fallback);
-          return fallback;
-        }
+        // A default is written in the file itself, so it is no secret by being
+        // interpolated; secret fields (verify.secret, credentials) are masked anyway.
+        if (sep !== -1) return ref.slice(sep + 2);
         issueAt(offset, `environment variable ${name} is not set (set it, or give a default with \${${name}:-value})`);
         return match; // keep the reference: later checks must not add "must not be empty" too
       });

@@ -32,7 +32,6 @@ function getValidator(): ValidateFunction {
   addFormats(ajv);
   ajv.addFormat('duration', { type: 'string', validate: (s: string) => parseDuration(s) !== undefined });
   ajv.addFormat('size', { type: 'string', validate: (s: string) => parseSize(s) !== undefined });
-  ajv.addFormat('size', { type: 'number', validate: (n: number) => parseSize(n) !== undefined });
   ajv.addFormat('rate', { type: 'string', validate: (s: string) => parseRate(s) !== undefined });
   validator = ajv.compile(loadSchema());
   return validator;

@@ -19,7 +19,15 @@ export class YamlFile {
 
   /** YAML syntax errors (tabs, unclosed quotes, duplicate keys…), positioned. */
   syntaxIssues(): ConfigIssue[] {
-    return this.doc.errors.map((e) => this.issueAtOffset(e.pos[0], cleanYamlMessage(e.message)));
+    return this.doc.errors.map((e) => {
+      // An unclosed quote is found at the end of the file; point at where it opens.
+      const quote = /^Missing closing (["'])quote/.exec(e.message)?.[1];
+      if (e.code === 'MISSING_CHAR' && quote) {
+        const open = this.text.lastIndexOf(quote, Math.min(e.pos[0], this.text.length) - 1);
+        if (open !== -1) return this.issueAtOffset(open, `unclosed ${quote === '"' ? 'double' : 'single'} quote: the string that starts here never ends`);
+      }
+      return this.issueAtOffset(e.pos[0], cleanYamlMessage(e.message));
+    });
   }
 
   position(offset: number): { line: number; col: number } {

@@ -1,0 +1,274 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { loadSchema } from '../../src/config/schema.js';
+import { schemes } from '../../src/verify/registry.js';
+import { load, MINIMAL, tempDir, writeFile } from '../helpers/config.js';
+
+describe('a valid config', () => {
+  it('compiles with defaults applied', () => {
+    const { config, issues } = load(MINIMAL);
+    expect(issues).toEqual([]);
+    expect(config!.server).toEqual({ port: 8080, basePath: '/hooks', maxBodySize: 1024 * 1024 });
+    expect(config!.store).toBe('sqlite:./data/switchboard.db');
+    expect(config!.defaults).toEqual({ timeoutMs: 10_000, retry: { attempts: 10, initialDelayMs: 1000, maxDelayMs: 3_600_000 } });
+    const source = config!.sources.get('github')!;
+    expect(source.path).toBe('/github');
+    expect(source.verify.secrets).toEqual(['test-secret-not-real']);
+    expect(config!.routes[0]!.target.name).toBe('sink');
+    expect(config!.routesBySource.get('github')!.map((r) => r.name)).toEqual(['all']);
+    expect(config!.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('is immutable', () => {
+    const { config } = load(MINIMAL);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config!.routes)).toBe(true);
+    expect(Object.isFrozen(config!.routes[0])).toBe(true);
+    expect(() => {
+      (config!.server as { port: number }).port = 1;
+    }).toThrow();
+  });
+
+  it('parses durations, sizes and rates', () => {
+    const { config, errors } = load(`${MINIMAL}server: { maxBodySize: 512kb }
+defaults: { timeout: 1500ms, retry: { attempts: 3, initialDelay: 2s, maxDelay: 1m } }
+`.replace('    url: http://127.0.0.1:9/sink', '    url: http://127.0.0.1:9/sink\n    timeout: 5s\n    rateLimit: 30/m'));
+    expect(errors).toEqual([]);
+    expect(config!.server.maxBodySize).toBe(512 * 1024);
+    expect(config!.defaults.timeoutMs).toBe(1500);
+    const sink = config!.targets.get('sink')!;
+    expect(sink.timeoutMs).toBe(5000);
+    expect(sink.rateLimit).toEqual({ count: 30, perMs: 60_000 });
+    expect(sink.retry).toEqual({ attempts: 3, initialDelayMs: 2000, maxDelayMs: 60_000 });
+  });
+
+  it('the example file is valid with no environment variables set', () => {
+    const result = loadConfig('routes.example.yaml', { env: {} });
+    expect(result.issues.filter((i) => i.severity === 'error')).toEqual([]);
+    expect(result.config!.routes.length).toBeGreaterThanOrEqual(6);
+    expect(result.config!.tests.length).toBeGreaterThanOrEqual(result.config!.routes.length);
+  });
+
+  it('the schema lists exactly the registered verification schemes', () => {
+    const schema = loadSchema() as { definitions: { verify: { properties: { scheme: { enum: string[] } } } } };
+    expect([...schema.definitions.verify.properties.scheme.enum].sort()).toEqual([...schemes.keys()].sort());
+  });
+});
+
+describe('bad input: one clear, positioned error each', () => {
+  it('tab indentation', () => {
+    const { errors, config } = load('version: 1\nsources:\n\tgithub: {}\n');
+    expect(config).toBeUndefined();
+    expect(errors[0]).toMatch(/^routes\.yaml:3:1: .*[Tt]ab/);
+  });
+
+  it('an unclosed quote', () => {
+    const { errors } = load('version: 1\nsources:\n  github:\n    path: "/gh\nroutes: []\n');
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors).toEqual(['routes.yaml:4:11: unclosed double quote: the string that starts here never ends']);
+  });
+
+  it('a wrong type', () => {
+    const { errors } = load(`${MINIMAL}server:\n  port: eighty\n`);
+    expect(errors).toEqual(['routes.yaml:15:9: server.port: expected a whole number, got the text "eighty"']);
+  });
+
+  it('a missing required key', () => {
+    const { errors } = load(MINIMAL.replace('    url: http://127.0.0.1:9/sink\n', '    method: POST\n'));
+    expect(errors).toEqual(['routes.yaml:8:3: targets.sink: missing required key "url"']);
+  });
+
+  it('an unknown key, with a hint', () => {
+    const { errors } = load(MINIMAL.replace('    target: sink', '    trnsform: x\n    target: sink'));
+    expect(errors).toEqual(['routes.yaml:13:5: unknown key "trnsform" in routes[0]; did you mean "transform"?']);
+  });
+
+  it('an unknown key far from any known one gets no hint', () => {
+    const { errors } = load(`${MINIMAL}colour: blue\n`);
+    expect(errors).toEqual(['routes.yaml:14:1: unknown key "colour" in (top level)']);
+  });
+
+  it('an unknown scheme, with a hint', () => {
+    const { errors } = load(MINIMAL.replace('scheme: github', 'scheme: githib'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^routes\.yaml:5:15: sources\.github\.verify\.scheme: "githib" is not one of .*; did you mean "github"\?$/);
+  });
+
+  it('a scheme missing a required field', () => {
+    const { errors } = load(MINIMAL.replace('      secret: test-secret-not-real\n', ''));
+    expect(errors).toEqual(['routes.yaml:4:5: sources.github.verify: scheme "github" needs "secret"']);
+  });
+
+  it('hmac needs a header', () => {
+    const { errors } = load(MINIMAL.replace('scheme: github', 'scheme: hmac'));
+    expect(errors).toEqual(['routes.yaml:4:5: sources.github.verify: scheme "hmac" needs "header"']);
+  });
+
+  it('a JSONata syntax error in a multi-line transform points inside the block', () => {
+    const text = MINIMAL.replace(
+      '    target: sink',
+      ['    transform: |', '      {', '        "text": sender.login &', '      }', '    target: sink'].join('\n'),
+    );
+    const { errors } = load(text);
+    // line 16 is the closing brace, which JSONata finds where an operand should be
+    expect(errors).toEqual(['routes.yaml:16:7: routes[0].transform: JSONata syntax error: The symbol "}" cannot be used as a unary operator']);
+  });
+
+  it('a JSONata syntax error in a one-line filter', () => {
+    const { errors } = load(MINIMAL.replace('    target: sink', '    filter: action = "opened" and (\n    target: sink'));
+    expect(errors).toEqual(['routes.yaml:13:35: routes[0].filter: JSONata syntax error: Expected ")" before end of expression']);
+  });
+
+  it('a JSONata syntax error inside a {{ }} URL template', () => {
+    const { errors } = load(MINIMAL.replace('url: http://127.0.0.1:9/sink', 'url: http://127.0.0.1:9/issues/{{ issue.number + }}'));
+    expect(errors).toEqual(['routes.yaml:9:52: targets.sink.url: JSONata syntax error: Unexpected end of expression']);
+  });
+
+  it('a route referencing a missing target, with a hint', () => {
+    const { errors } = load(MINIMAL.replace('    target: sink', '    target: snik'));
+    expect(errors).toEqual(['routes.yaml:13:13: route "all": unknown target "snik"; did you mean "sink"?']);
+  });
+
+  it('a route referencing a missing source', () => {
+    const { errors } = load(MINIMAL.replace('    source: github', '    source: stripe'));
+    expect(errors).toEqual(['routes.yaml:12:13: route "all": unknown source "stripe"']);
+  });
+
+  it('duplicate route names', () => {
+    const { errors } = load(`${MINIMAL}  - name: all\n    source: github\n    target: sink\n`);
+    expect(errors).toEqual(['routes.yaml:14:11: duplicate route name "all" (also routes[0])']);
+  });
+
+  it('duplicate source paths', () => {
+    const text = MINIMAL.replace('targets:', '  gh2:\n    path: /github\n    verify: { scheme: github, secret: another-fake-secret }\ntargets:');
+    const { errors } = load(text);
+    expect(errors).toEqual(['routes.yaml:8:11: sources.gh2: path /hooks/github is already used by source "github"']);
+  });
+
+  it('duplicate keys', () => {
+    const { errors } = load(MINIMAL.replace('  sink:\n', '  sink:\n    url: http://127.0.0.1:9/a\n'));
+    expect(errors[0]).toMatch(/^routes\.yaml:10:5: .*unique/);
+  });
+
+  it('a bad duration, size and rate', () => {
+    const { errors } = load(`${MINIMAL}server: { maxBodySize: lots }\ndefaults: { timeout: 5 seconds }\n`.replace('    url: http://127.0.0.1:9/sink', '    url: http://127.0.0.1:9/sink\n    rateLimit: fast'));
+    expect(errors).toEqual([
+      'routes.yaml:10:16: targets.sink.rateLimit: expected a rate like 10/s, 30/m or 1000/h, got the text "fast"',
+      'routes.yaml:15:24: server.maxBodySize: expected a size like 512kb or 1mb, got the text "lots"',
+      'routes.yaml:16:22: defaults.timeout: expected a duration like 500ms, 5s, 10m, 1h or 7d, got the text "5 seconds"',
+    ]);
+  });
+
+  it('a target URL that is not http(s)', () => {
+    const { errors } = load(MINIMAL.replace('url: http://127.0.0.1:9/sink', 'url: ftp://example.com/x'));
+    expect(errors).toEqual(['routes.yaml:9:10: targets.sink.url: not an http(s) URL (expected something like https://example.com/path)']);
+  });
+
+  it('an empty file', () => {
+    expect(load('').errors).toEqual(['routes.yaml:1:1: the file is empty: it needs at least "version: 1", "sources" and "routes"']);
+  });
+
+  it('a file that does not exist', () => {
+    const result = loadConfig('/nonexistent/routes.yaml');
+    expect(result.issues.map((i) => i.message)).toEqual(['cannot read config file (no such file)']);
+  });
+
+  it('reports every problem at once, sorted by position', () => {
+    const text = MINIMAL.replace('scheme: github', 'scheme: githib').replace('    target: sink', '    target: snik\n    filter: "("') + 'server: { port: 0 }\n';
+    const { errors } = load(text);
+    expect(errors.map((e) => e.split(':').slice(1, 3).join(':'))).toEqual(['5:15', '13:13', '14:14', '15:17']);
+  });
+
+  it('warns, without failing, about scheme: none and unused verify keys', () => {
+    const { config, lines } = load(MINIMAL.replace('scheme: github', 'scheme: none'));
+    expect(config).toBeDefined();
+    expect(lines).toEqual([
+      'routes.yaml:5:7: warning: sources.github: verification is off (scheme: none): anyone who can reach this URL can send events',
+      'routes.yaml:6:7: warning: sources.github.verify: "secret" is not used by scheme "none" and is ignored',
+    ]);
+  });
+
+  it('checks a Standard Webhooks secret', () => {
+    const { errors } = load(MINIMAL.replace('scheme: github', 'scheme: standard-webhooks'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^routes\.yaml:6:15: sources\.github\.verify\.secret: a Standard Webhooks secret is base64/);
+  });
+});
+
+describe('environment interpolation', () => {
+  it('substitutes variables, defaults and files, and retypes whole plain values', () => {
+    const dir = tempDir();
+    const secretFile = writeFile(dir, 'gh-secret', 'file-secret-value-123\n');
+    // (function replacers: in a replacement string "$$" would mean "$")
+    const text = MINIMAL.replace('secret: test-secret-not-real', () => `secret: \${file:${secretFile}}`).replace(
+      'url: http://127.0.0.1:9/sink',
+      () => 'url: ${SINK_URL:-http://127.0.0.1:9/default}\n    headers: { Authorization: "Bearer ${SINK_TOKEN}", X-Literal: "$${NOT_A_VAR}" }',
+    ) + 'server:\n  port: ${SB_PORT:-9090}\n';
+    const { config, errors } = load(text, { SINK_TOKEN: 'token-from-env-123' });
+    expect(errors).toEqual([]);
+    expect(config!.sources.get('github')!.verify.secrets).toEqual(['file-secret-value-123']);
+    expect(config!.targets.get('sink')!.url.text).toBe('http://127.0.0.1:9/default');
+    expect(config!.targets.get('sink')!.headers.map(([n, t]) => [n, t.text])).toEqual([
+      ['Authorization', 'Bearer token-from-env-123'],
+      ['X-Literal', '${NOT_A_VAR}'],
+    ]);
+    expect(config!.server.port).toBe(9090);
+    expect(config!.secrets).toContain('token-from-env-123');
+    expect(config!.secrets).toContain('file-secret-value-123');
+    // a default is written in the file: not a secret on that account
+    expect(config!.secrets).not.toContain('http://127.0.0.1:9/default');
+  });
+
+  it('an unset variable is an error naming it, at its position, without a cascade', () => {
+    const { errors } = load(MINIMAL.replace('secret: test-secret-not-real', 'secret: prefix-${GH_SECRET}'));
+    expect(errors).toEqual(['routes.yaml:6:22: environment variable GH_SECRET is not set (set it, or give a default with ${GH_SECRET:-value})']);
+  });
+
+  it('a missing secret file', () => {
+    const { errors } = load(MINIMAL.replace('secret: test-secret-not-real', 'secret: ${file:/nonexistent/secret}'));
+    expect(errors).toEqual(['routes.yaml:6:15: cannot read secret file "/nonexistent/secret" (ENOENT)']);
+  });
+
+  it('never echoes an interpolated value in an error', () => {
+    const { lines } = load(MINIMAL.replace('secret: test-secret-not-real', 'secret: ${GH}').replace('scheme: github', 'scheme: standard-webhooks'), {
+      GH: 'super-private-value!!',
+    });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).not.toContain('super-private-value');
+  });
+
+  it('PORT, SWITCHBOARD_STORE and SWITCHBOARD_ADMIN_TOKEN override the file', () => {
+    const { config } = load(MINIMAL, { PORT: '7070', SWITCHBOARD_STORE: 'postgres://localhost/test', SWITCHBOARD_ADMIN_TOKEN: 'admin-token-fake' });
+    expect(config!.server.port).toBe(7070);
+    expect(config!.store).toBe('postgres://localhost/test');
+    expect(config!.admin.token).toBe('admin-token-fake');
+    expect(config!.secrets).toContain('admin-token-fake');
+  });
+});
+
+describe('tests: section', () => {
+  it('resolves payload files relative to the config and checks routes belong to the source', () => {
+    const dir = tempDir();
+    writeFile(dir, 'p.json', '{}');
+    const file = writeFile(
+      dir,
+      'routes.yaml',
+      `${MINIMAL}tests:
+  - name: ok
+    source: github
+    payload: ./p.json
+    expect: [{ route: all }]
+  - name: missing file
+    source: github
+    payload: ./nope.json
+    expect: [{ route: al }]
+`,
+    );
+    const result = loadConfig(file, { env: {} });
+    const msgs = result.issues.map((i) => `${i.line}:${i.col}: ${i.message}`);
+    expect(msgs[0]).toMatch(/^21:14: test "missing file": payload file "\.\/nope\.json" not found/);
+    expect(msgs[1]).toBe('22:23: test "missing file": unknown route "al"; did you mean "all"?');
+    expect(readFileSync(file, 'utf8')).toContain('./p.json');
+  });
+});
