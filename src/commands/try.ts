@@ -58,7 +58,9 @@ export async function tryCommand(opts: TryOptions, io: IO): Promise<number> {
   let sending = 0;
   let requests = 0;
   let errors = 0;
+  let endsBlank = false; // a request block ends with a blank line already
   for (const route of routes) {
+    endsBlank = false;
     const arrow = `${route.name} → ${route.target.name}`;
     if (!route.matchesTopic(who.topic)) {
       io.out(`  ${c.dim('·')} ${arrow}: ${c.dim(`topic "${who.topic}" does not match ${JSON.stringify(route.topics)}`)}`);
@@ -80,9 +82,10 @@ export async function tryCommand(opts: TryOptions, io: IO): Promise<number> {
         for (const line of renderRequest(req, redact, '      ')) io.out(line);
       }
       io.out('');
+      endsBlank = true;
     }
   }
-  io.out('');
+  if (!endsBlank) io.out('');
   io.out(`${sending} of ${routes.length} route${routes.length === 1 ? '' : 's'} would send ${requests} request${requests === 1 ? '' : 's'}${errors ? `, ${errors} failed` : ''}. Nothing was sent.`);
   return errors > 0 ? 1 : 0;
 }

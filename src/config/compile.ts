@@ -114,27 +114,28 @@ export function compileConfig(input: CompileInput): CompileOutput {
   const pathOwners = new Map<string, string>();
   for (const name of sourceNames) {
     const at: PathSegment[] = ['sources', name];
-    if (bad(at)) continue;
     const s = raw.sources![name]!;
+    if (!isObject(s)) continue;
+    // Expressions are checked even when other keys are wrong, so one run reports everything.
+    const topic = typeof s.topic === 'string' ? expr([...at, 'topic'], s.topic) : undefined;
+    const id = typeof s.id === 'string' ? expr([...at, 'id'], s.id) : undefined;
+    const respondBody = isObject(s.respond) && typeof s.respond.body === 'string' ? expr([...at, 'respond', 'body'], s.respond.body) : undefined;
+    const verify = isObject(s.verify) && typeof s.verify.scheme === 'string' && !bad([...at, 'verify']) ? compileVerify([...at, 'verify'], s.verify) : undefined;
+    if (bad(at)) continue;
     const path = s.path ?? `/${name}`;
     const owner = pathOwners.get(path.replace(/\/+$/, '') || '/');
     if (owner) error(s.path ? [...at, 'path'] : at, `sources.${name}: path ${server.basePath}${path} is already used by source "${owner}"`, !s.path);
     else pathOwners.set(path.replace(/\/+$/, '') || '/', name);
-    const verify = compileVerify([...at, 'verify'], s.verify);
-    if (!verify) continue;
+    if (!verify || (s.topic && !topic) || (s.id && !id) || (s.respond?.body && !respondBody)) continue;
     const respond = s.respond
-      ? {
-          status: s.respond.status ?? 200,
-          headers: stringMap(s.respond.headers),
-          ...(s.respond.body ? { body: expr([...at, 'respond', 'body'], s.respond.body) } : {}),
-        }
+      ? { status: s.respond.status ?? 200, headers: stringMap(s.respond.headers), ...(respondBody ? { body: respondBody } : {}) }
       : undefined;
     sources.set(name, {
       name,
       path,
       verify,
-      ...(s.topic ? { topic: expr([...at, 'topic'], s.topic) } : {}),
-      ...(s.id ? { id: expr([...at, 'id'], s.id) } : {}),
+      ...(topic ? { topic } : {}),
+      ...(id ? { id } : {}),
       ...(s.rateLimit ? { rateLimit: parseRate(s.rateLimit) } : {}),
       ...(respond ? { respond } : {}),
     });
@@ -188,17 +189,19 @@ export function compileConfig(input: CompileInput): CompileOutput {
   const targetNames = isObject(raw.targets) ? Object.keys(raw.targets) : [];
   for (const name of targetNames) {
     const at: PathSegment[] = ['targets', name];
-    if (bad(at)) continue;
-    const t = compileTarget(at, name, raw.targets![name]!);
-    if (t) targets.set(name, t);
+    const raw$ = raw.targets![name];
+    if (!isObject(raw$)) continue;
+    const t = compileTarget(at, name, raw$ as RawTarget);
+    if (t && !bad(at)) targets.set(name, t);
   }
 
   function compileTarget(at: PathSegment[], name: string, t: RawTarget): Target | undefined {
-    const url = template([...at, 'url'], t.url);
+    const url = typeof t.url === 'string' ? template([...at, 'url'], t.url) : undefined;
     if (url?.isStatic) checkUrl([...at, 'url'], t.url);
     else if (url && !/^\{\{/.test(t.url.trim())) checkUrl([...at, 'url'], t.url.split('{{')[0]! + 'x');
     const headers: [string, Template][] = [];
-    for (const [header, value] of Object.entries(t.headers ?? {})) {
+    for (const [header, value] of Object.entries(isObject(t.headers) ? t.headers : {})) {
+      if (value !== null && typeof value === 'object') continue; // a schema error already
       const text = String(value);
       if (SENSITIVE_HEADER.test(header) && !text.includes('{{')) {
         // Mask the credential part ("Bearer <token>" → the token) as well as the whole value.
@@ -209,9 +212,9 @@ export function compileConfig(input: CompileInput): CompileOutput {
       const tpl = template([...at, 'headers', header], text);
       if (tpl) headers.push([header, tpl]);
     }
+    if (!url || bad(at)) return undefined;
     const retry = retryPolicy(t.retry, defaults.retry);
     checkRetry([...at, 'retry'], retry);
-    if (!url) return undefined;
     return {
       name,
       url,
@@ -261,12 +264,12 @@ export function compileConfig(input: CompileInput): CompileOutput {
       if (!target && !targetNames.includes(r.target)) {
         error([...at, 'target'], `route "${r.name}": unknown target "${r.target}"${hint(r.target, targetNames)}`);
       }
-    } else if (isObject(r.target) && !bad([...at, 'target'])) {
+    } else if (isObject(r.target)) {
       target = compileTarget([...at, 'target'], `${r.name} (inline)`, r.target);
     }
+    const filter = typeof r.filter === 'string' ? expr([...at, 'filter'], r.filter) : undefined;
+    const transform = typeof r.transform === 'string' ? expr([...at, 'transform'], r.transform) : undefined;
     if (bad(at)) return;
-    const filter = r.filter ? expr([...at, 'filter'], r.filter) : undefined;
-    const transform = r.transform ? expr([...at, 'transform'], r.transform) : undefined;
     if (!target || !sources.has(r.source) || (r.filter && !filter) || (r.transform && !transform)) return;
     routes.push({
       name: r.name,
