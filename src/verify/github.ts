@@ -1,3 +1,4 @@
+import { verifyHmacHeader } from './crypto.js';
 import { joinTopic, text, type Scheme } from './types.js';
 
 /** GitHub: X-Hub-Signature-256 (HMAC-SHA256, hex, `sha256=`); topic `event.action`. */
@@ -6,6 +7,14 @@ export const github: Scheme = {
   summary: 'X-Hub-Signature-256 HMAC-SHA256; topic X-GitHub-Event.action; id X-GitHub-Delivery',
   required: ['secret'],
   optional: [],
+  verify: (req, s) =>
+    verifyHmacHeader(req, s.secrets, {
+      header: 'x-hub-signature-256',
+      prefix: 'sha256=',
+      algorithm: 'sha256',
+      encoding: 'hex',
+      message: (r) => [r.rawBody],
+    }),
   topic: (e) => joinTopic(e.headers['x-github-event'], text(e.payload, 'action')),
   id: (e) => e.headers['x-github-delivery'] || undefined,
 };

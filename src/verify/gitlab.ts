@@ -1,4 +1,5 @@
-import { joinTopic, text, type Scheme } from './types.js';
+import { safeEqualText } from './crypto.js';
+import { joinTopic, OK, reject, text, type Scheme } from './types.js';
 
 /** GitLab: X-Gitlab-Token equals the secret; topic `object_kind[.action]`. */
 export const gitlab: Scheme = {
@@ -6,6 +7,14 @@ export const gitlab: Scheme = {
   summary: 'X-Gitlab-Token equals the secret; topic object_kind(.action); id X-Gitlab-Event-UUID',
   required: ['secret'],
   optional: [],
+  // GitLab sends the secret itself, not a signature: compare it in constant time.
+  verify: (req, s) => {
+    const token = req.headers['x-gitlab-token'];
+    if (!token) return reject('missing token');
+    let ok = false;
+    for (const secret of s.secrets) if (safeEqualText(token, secret)) ok = true;
+    return ok ? OK : reject('token mismatch');
+  },
   // object_kind ("merge_request") is stable across GitLab versions; the header
   // ("Merge Request Hook") is the fallback for payloads without it.
   topic: (e) =>

@@ -1,4 +1,25 @@
-import type { Scheme } from './types.js';
+import { checkTimestamp, verifyHmacHeader } from './crypto.js';
+import type { Scheme, SignedRequest } from './types.js';
+
+/**
+ * The signed text from the `signed` template: {body} is the raw body,
+ * {timestamp} the timestamp header, {url} the URL called, {header:Name} any header.
+ */
+function message(template: string, timestampHeader: string | undefined, req: SignedRequest): (string | Buffer)[] {
+  const parts: (string | Buffer)[] = [];
+  let last = 0;
+  for (const m of template.matchAll(/\{(body|timestamp|url|header:[^}]+)\}/g)) {
+    parts.push(template.slice(last, m.index));
+    const name = m[1]!;
+    if (name === 'body') parts.push(req.rawBody);
+    else if (name === 'timestamp') parts.push(req.headers[(timestampHeader ?? '').toLowerCase()] ?? '');
+    else if (name === 'url') parts.push(req.url);
+    else parts.push(req.headers[name.slice('header:'.length).toLowerCase()] ?? '');
+    last = m.index + m[0].length;
+  }
+  parts.push(template.slice(last));
+  return parts;
+}
 
 /** The generic HMAC scheme: every part (header, hash, encoding, prefix, timestamp, signed text) configurable. */
 export const hmac: Scheme = {
@@ -6,4 +27,19 @@ export const hmac: Scheme = {
   summary: 'generic HMAC: header, algorithm, encoding, prefix, optional timestampHeader and signed template',
   required: ['secret', 'header'],
   optional: ['algorithm', 'encoding', 'prefix', 'timestampHeader', 'signed', 'tolerance'],
+  verify: (req, s) => {
+    const spec = {
+      header: s.header!,
+      prefix: s.prefix ?? '',
+      algorithm: s.algorithm,
+      encoding: s.encoding,
+      message: (r: SignedRequest) => message(s.signed, s.timestampHeader, r),
+    };
+    if (s.timestampHeader) {
+      if (!req.headers[s.header!.toLowerCase()]) return verifyHmacHeader(req, s.secrets, spec);
+      const fresh = checkTimestamp(req.headers[s.timestampHeader.toLowerCase()], req.now, s.toleranceMs);
+      if (!fresh.ok) return fresh;
+    }
+    return verifyHmacHeader(req, s.secrets, spec);
+  },
 };

@@ -1,3 +1,4 @@
+import { verifyHmacHeader } from './crypto.js';
 import { text, type Scheme } from './types.js';
 
 /** Intercom: X-Hub-Signature HMAC-SHA1 hex (`sha1=`); topic `topic`; id `id`. */
@@ -6,6 +7,14 @@ export const intercom: Scheme = {
   summary: 'X-Hub-Signature HMAC-SHA1 hex; topic topic; id id',
   required: ['secret'],
   optional: [],
+  verify: (req, s) =>
+    verifyHmacHeader(req, s.secrets, {
+      header: 'x-hub-signature',
+      prefix: 'sha1=',
+      algorithm: 'sha1',
+      encoding: 'hex',
+      message: (r) => [r.rawBody],
+    }),
   topic: (e) => text(e.payload, 'topic'),
   id: (e) => text(e.payload, 'id'),
 };

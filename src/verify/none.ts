@@ -1,4 +1,4 @@
-import type { Scheme } from './types.js';
+import { OK, type Scheme } from './types.js';
 
 /** No verification: anyone who knows the URL can send events. */
 export const none: Scheme = {
@@ -6,5 +6,6 @@ export const none: Scheme = {
   summary: 'no verification',
   required: [],
   optional: [],
+  verify: () => OK,
   warning: 'verification is off (scheme: none): anyone who can reach this URL can send events',
 };

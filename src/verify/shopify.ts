@@ -1,3 +1,4 @@
+import { verifyHmacHeader } from './crypto.js';
 import type { Scheme } from './types.js';
 
 /** Shopify: X-Shopify-Hmac-Sha256, base64 HMAC-SHA256 of the body; topic X-Shopify-Topic. */
@@ -6,6 +7,14 @@ export const shopify: Scheme = {
   summary: 'X-Shopify-Hmac-Sha256 base64 HMAC-SHA256; topic X-Shopify-Topic; id X-Shopify-Webhook-Id',
   required: ['secret'],
   optional: [],
+  verify: (req, s) =>
+    verifyHmacHeader(req, s.secrets, {
+      header: 'x-shopify-hmac-sha256',
+      prefix: '',
+      algorithm: 'sha256',
+      encoding: 'base64',
+      message: (r) => [r.rawBody],
+    }),
   topic: (e) => e.headers['x-shopify-topic'] || undefined,
   id: (e) => e.headers['x-shopify-webhook-id'] || undefined,
 };

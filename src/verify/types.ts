@@ -1,6 +1,8 @@
 // One verification scheme = one file in src/verify/ exporting a `Scheme`, plus
-// one line in registry.ts. A scheme knows which `verify:` keys it needs and
-// how its provider names events (topic) and deliveries (id).
+// one line in registry.ts. A scheme knows which `verify:` keys it needs, how to
+// check a request is genuine, any handshake its provider requires, and how its
+// provider names events (topic) and deliveries (id).
+import type { VerifySettings } from '../config/types.js';
 
 /** What a scheme sees of an incoming request. Header names are lower-cased. */
 export interface EventView {
@@ -25,6 +27,44 @@ export type VerifyKey =
   | 'username'
   | 'password';
 
+/** What a scheme checks: the request exactly as it arrived. */
+export interface SignedRequest {
+  readonly method: string;
+  /** The URL the sender called, as the sender saw it (the public URL behind a proxy). */
+  readonly url: string;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly rawBody: Buffer;
+  /** Milliseconds since the epoch: the clock to check timestamps against. */
+  readonly now: number;
+}
+
+/** Short, fixed reasons: they are shown to senders and in the inspector, so they never hold data. */
+export type RejectReason =
+  | 'missing signature'
+  | 'malformed signature'
+  | 'signature mismatch'
+  | 'missing timestamp'
+  | 'timestamp outside tolerance'
+  | 'missing token'
+  | 'token mismatch'
+  | 'missing credentials'
+  | 'credentials mismatch'
+  | 'body hash mismatch';
+
+export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: RejectReason; readonly headers?: Record<string, string> };
+
+export const OK: Verdict = Object.freeze({ ok: true });
+export const reject = (reason: RejectReason, headers?: Record<string, string>): Verdict => ({ ok: false, reason, ...(headers ? { headers } : {}) });
+
+/** An answer a scheme gives instead of the usual `{"id": …}`. */
+export interface Reply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
 export interface Scheme {
   readonly name: string;
   /** One line for docs and `validate` output. */
@@ -39,6 +79,17 @@ export interface Scheme {
   readonly warning?: string;
   /** Why a secret cannot work with this scheme (checked at load), or undefined. */
   checkSecret?(secret: string): string | undefined;
+  /** Is the request genuine? Runs on the raw bytes, before the body is parsed. */
+  verify(req: SignedRequest, settings: VerifySettings): Verdict;
+  /**
+   * After verification: a provider's setup or liveness message that is answered
+   * and not stored (Slack url_verification, Discord PING).
+   */
+  handshake?(payload: unknown, settings: VerifySettings): Reply | undefined;
+  /** A GET the provider sends to confirm the endpoint (Meta's hub.challenge). */
+  challenge?(req: SignedRequest, settings: VerifySettings): Reply | undefined;
+  /** The answer to an accepted webhook when the source sets no `respond` (Twilio wants TwiML). */
+  accepted?(): Reply;
 }
 
 /** Reads `a.b.c` from a parsed payload; undefined when any step is missing. */
