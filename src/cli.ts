@@ -1,6 +1,7 @@
 // argv → one command function each. No logic of its own beyond parsing.
 import { parseArgs } from 'node:util';
 import { processIO, parseHeaderArg, type IO } from './commands/io.js';
+import { serveCommand } from './commands/serve.js';
 import { testCommand } from './commands/test.js';
 import { tryCommand } from './commands/try.js';
 import { validateCommand } from './commands/validate.js';
@@ -13,7 +14,7 @@ Commands:
   test [-c routes.yaml]                     run the config's tests: cases
   try <source> <payload-file> [-H 'Name: value']... [-q name=value]...
                                             dry run: topic, routes, the requests that would be sent
-  serve [-c routes.yaml]                    run the server (not built yet: see the README)
+  serve [-c routes.yaml]                    run the webhook server
 
 Options:
   -c, --config <file>   config file (default: $SWITCHBOARD_CONFIG or ./routes.yaml)
@@ -78,8 +79,8 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
         return await tryCommand({ config, source: args[0]!, payloadFile: args[1]!, headers, query }, io);
       }
       case 'serve':
-        io.err('switchboard: the server is not built yet (issue #3). Use validate, try and test for now.');
-        return 2;
+        expectArgs(args, 0, 'serve');
+        return await serveCommand(config, io);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

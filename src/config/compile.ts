@@ -91,9 +91,10 @@ export function compileConfig(input: CompileInput): CompileOutput {
 
   // server, store, admin, defaults
   const rawServer = isObject(raw.server) && !bad(['server']) ? raw.server : {};
-  const envPort = env.PORT ? Number(env.PORT) : undefined;
+  // PORT=0 asks the OS for any free port (tests use it).
+  const envPort = env.PORT !== undefined && /^\d{1,5}$/.test(env.PORT) && Number(env.PORT) <= 65535 ? Number(env.PORT) : undefined;
   const server = {
-    port: envPort && Number.isInteger(envPort) ? envPort : (rawServer.port ?? 8080),
+    port: envPort ?? rawServer.port ?? 8080,
     basePath: (rawServer.basePath ?? '/hooks').replace(/\/+$/, ''),
     maxBodySize: parseSize(rawServer.maxBodySize ?? '1mb') ?? 1024 * 1024,
     ...(rawServer.publicUrl ? { publicUrl: rawServer.publicUrl.replace(/\/+$/, '') } : {}),

@@ -1,0 +1,208 @@
+// The webhook endpoint: find the source → limit the body → verify → parse →
+// answer handshakes → store the event and its deliveries (one transaction) →
+// 200. Nothing is acknowledged before it is committed.
+import { Hono, type Context } from 'hono';
+import type { Config, Source } from '../config/types.js';
+import type { Logger } from '../observe/log.js';
+import { createRedactor, SENSITIVE_HEADER } from '../observe/redact.js';
+import { TokenBucket } from '../lib/token-bucket.js';
+import type { Store } from '../store/types.js';
+import type { Reply, SignedRequest } from '../verify/types.js';
+import { mediaType, parseBody } from './body.js';
+import { identify } from './event.js';
+import { readBody } from './read-body.js';
+import type { RejectionLog } from './rejections.js';
+
+export interface IngressDeps {
+  /** The live config; read once per request, so a reload never changes a request midway. */
+  config: () => Config;
+  store: Store;
+  log: Logger;
+  rejections: RejectionLog;
+  now?: () => number;
+}
+
+interface SourceIndex {
+  byPath: Map<string, Source>;
+  buckets: Map<string, TokenBucket>;
+}
+
+export function ingressApp(deps: IngressDeps): Hono {
+  const app = new Hono();
+  const now = deps.now ?? Date.now;
+  const indexes = new WeakMap<Config, SourceIndex>();
+  const indexFor = (config: Config): SourceIndex => {
+    let index = indexes.get(config);
+    if (!index) {
+      index = { byPath: new Map(), buckets: new Map() };
+      for (const s of config.sources.values()) {
+        index.byPath.set(normalizePath(config.server.basePath + s.path), s);
+        if (s.rateLimit) index.buckets.set(s.name, new TokenBucket(s.rateLimit));
+      }
+      indexes.set(config, index);
+    }
+    return index;
+  };
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const ready = await deps.store.ping();
+    return c.json({ status: ready ? 'ready' : 'store unavailable', config: deps.config().hash.slice(0, 12) }, ready ? 200 : 503);
+  });
+
+  app.all('*', async (c) => {
+    const started = performance.now();
+    const config = deps.config();
+    const index = indexFor(config);
+    const url = new URL(c.req.url);
+    const source = index.byPath.get(normalizePath(url.pathname));
+    if (!source) return c.json({ error: 'not found' }, 404);
+    const headers = lowerHeaders(c.req.raw.headers);
+    const query = Object.fromEntries(url.searchParams);
+    const method = c.req.method;
+    const scheme = source.verify.scheme;
+    const publicUrl = (config.server.publicUrl ?? `${headers['x-forwarded-proto'] ?? url.protocol.replace(':', '')}://${headers.host ?? url.host}`) + url.pathname + url.search;
+
+    const refuse = (status: number, reason: string, extraHeaders: Record<string, string> = {}) => {
+      deps.rejections.add(
+        { at: new Date(now()).toISOString(), source: source.name, method, path: url.pathname, status, reason, headers, ...remote(c) },
+        config.secrets,
+      );
+      deps.log.warn({ source: source.name, status, reason, ms: elapsed(started) }, 'webhook rejected');
+      return c.json({ error: reason }, status as 400, extraHeaders);
+    };
+
+    if (method === 'GET' && scheme.challenge) {
+      const reply = scheme.challenge({ method, url: publicUrl, headers, query, rawBody: Buffer.alloc(0), now: now() }, source.verify);
+      if (reply) {
+        if (reply.status >= 400) return refuse(reply.status, reply.body);
+        deps.log.info({ source: source.name, status: reply.status }, 'handshake answered');
+        return send(c, reply);
+      }
+    }
+    if (method !== 'POST') {
+      return c.json({ error: 'method not allowed' }, 405, { Allow: scheme.challenge ? 'GET, POST' : 'POST' });
+    }
+
+    const bucket = index.buckets.get(source.name);
+    if (bucket) {
+      const taken = bucket.take(now());
+      if (!taken.ok) return refuse(429, 'rate limited', { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) });
+    }
+
+    const read = await readBody(c.req.raw, config.server.maxBodySize);
+    if (!read.ok) {
+      if (read.tooLarge) return refuse(413, `body larger than ${config.server.maxBodySize} bytes`, { Connection: 'close' });
+      return refuse(400, 'body could not be read');
+    }
+    const rawBody = read.body;
+
+    const signed: SignedRequest = { method, url: publicUrl, headers, query, rawBody, now: now() };
+    const verdict = scheme.verify(signed, source.verify);
+    if (!verdict.ok) return refuse(401, verdict.reason, verdict.headers);
+
+    const contentType = headers['content-type'];
+    const parsed = parseBody(rawBody, contentType);
+    if (!parsed.ok) return refuse(400, parsed.error);
+
+    const handshake = scheme.handshake?.(parsed.payload, source.verify);
+    if (handshake) {
+      deps.log.info({ source: source.name, status: handshake.status }, 'handshake answered');
+      return send(c, handshake);
+    }
+
+    const who = await identify(source, { headers, query, payload: parsed.payload });
+    for (const problem of who.problems) deps.log.warn({ source: source.name, problem }, 'topic or id expression failed');
+    const routes = (config.routesBySource.get(source.name) ?? []).filter((r) => r.matchesTopic(who.topic)).map((r) => r.name);
+    const receivedAt = now();
+    let result;
+    try {
+      result = await deps.store.ingest({
+        source: source.name,
+        topic: who.topic,
+        ...(who.deliveryId !== undefined ? { deliveryId: who.deliveryId } : {}),
+        receivedAt,
+        headers: maskCredentials(headers),
+        body: rawBody,
+        ...(contentType !== undefined ? { contentType } : {}),
+        routes,
+      });
+    } catch (err) {
+      // Never 200 for what was not committed: the sender will retry.
+      deps.log.error({ source: source.name, err: createRedactor(config.secrets).text((err as Error).message) }, 'store failed: webhook not accepted');
+      return c.json({ error: 'store unavailable, retry later' }, 503, { 'Retry-After': '5' });
+    }
+
+    deps.log.info(
+      {
+        source: source.name,
+        topic: who.topic,
+        event: result.eventId,
+        status: 200,
+        routes: result.deliveries,
+        ...(result.duplicate ? { duplicate: true } : {}),
+        ms: elapsed(started),
+      },
+      result.duplicate ? 'webhook duplicate absorbed' : 'webhook accepted',
+    );
+
+    if (source.respond) {
+      let body = '';
+      if (source.respond.body) {
+        try {
+          const value = await source.respond.body.evaluate(parsed.payload, {
+            headers,
+            query,
+            topic: who.topic,
+            source: source.name,
+            eventId: result.eventId,
+            receivedAt: new Date(receivedAt).toISOString(),
+          });
+          body = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+        } catch (err) {
+          // The event is stored; a broken reply template must not turn that into a failure the sender retries.
+          deps.log.warn({ source: source.name, err: (err as Error).message }, 'respond.body failed; answered with an empty body');
+        }
+      }
+      return send(c, { status: source.respond.status, headers: source.respond.headers, body });
+    }
+    const accepted = scheme.accepted?.();
+    if (accepted) return send(c, accepted);
+    return c.json(result.duplicate ? { id: result.eventId, duplicate: true } : { id: result.eventId }, 200);
+  });
+
+  return app;
+}
+
+function send(c: Context, reply: Reply): Response {
+  return c.body(reply.body, reply.status as 200, { ...reply.headers });
+}
+
+function normalizePath(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+function lowerHeaders(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  h.forEach((value, name) => {
+    out[name.toLowerCase()] = value;
+  });
+  return out;
+}
+
+/** Stored headers are shown in the inspector: credentials are masked before they are written. */
+function maskCredentials(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name] = SENSITIVE_HEADER.test(name) ? '***' : value;
+  return out;
+}
+
+function remote(c: Context): { remote?: string } {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  const addr = incoming?.socket?.remoteAddress;
+  return addr ? { remote: addr } : {};
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}

@@ -1,0 +1,29 @@
+// Reads a request body up to a limit, without ever buffering more than the
+// limit: a declared Content-Length over it is refused before reading, and a
+// chunked body is cut off as soon as it passes it.
+
+export type BodyRead = { ok: true; body: Buffer } | { ok: false; tooLarge: true } | { ok: false; tooLarge: false; error: string };
+
+export async function readBody(req: Request, maxBytes: number): Promise<BodyRead> {
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > maxBytes) return { ok: false, tooLarge: true };
+  if (!req.body) return { ok: true, body: Buffer.alloc(0) };
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        return { ok: false, tooLarge: true };
+      }
+      chunks.push(value);
+    }
+  } catch (err) {
+    return { ok: false, tooLarge: false, error: (err as Error).message };
+  }
+  return { ok: true, body: Buffer.concat(chunks, size) };
+}

@@ -1,0 +1,84 @@
+// Wires the parts together: config, store, the ingress app; starts and stops
+// the HTTP server. The live config is one reference, swapped whole on reload.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import type { Config } from './config/types.js';
+import { ingressApp } from './ingress/app.js';
+import { RejectionLog } from './ingress/rejections.js';
+import type { Logger } from './observe/log.js';
+import { openStore } from './store/open.js';
+import type { Store } from './store/types.js';
+
+export interface ServerOptions {
+  config: Config;
+  log: Logger;
+  /** Overrides config.server.port (0 = any free port). */
+  port?: number;
+  host?: string;
+  /** An already-open store (tests); otherwise the config's store is opened. */
+  store?: Store;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  readonly url: string;
+  readonly store: Store;
+  readonly rejections: RejectionLog;
+  config(): Config;
+  setConfig(config: Config): void;
+  /** Stops accepting, lets requests in flight finish, closes the store. */
+  close(): Promise<void>;
+}
+
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  let live = opts.config;
+  const store = opts.store ?? (await openStore(live.store));
+  const rejections = new RejectionLog();
+  const app = ingressApp({ config: () => live, store, log: opts.log, rejections });
+  const host = opts.host ?? '0.0.0.0';
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: opts.port ?? live.server.port, hostname: host }, () => resolve(s as Server)) as Server;
+    s.once('error', reject);
+  });
+  // Slow-loris protection: a client gets this long to send its headers, and the whole request.
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 60_000;
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  let draining = false;
+  // While draining, answers tell clients not to reuse the connection.
+  server.on('request', (_req, res) => {
+    if (draining) res.setHeader('Connection', 'close');
+  });
+  return {
+    port,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    store,
+    rejections,
+    config: () => live,
+    setConfig: (c) => {
+      live = c;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        draining = true;
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+          // Keep-alive connections go idle as their last response is sent: close them then, not at their timeout.
+          const sweep = setInterval(() => server.closeIdleConnections(), 50);
+          server.close(() => {
+            clearTimeout(force);
+            clearInterval(sweep);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        await store.close();
+      })()),
+  };
+}

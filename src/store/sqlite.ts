@@ -1,0 +1,180 @@
+// The embedded store: one SQLite file in WAL mode. A commit is durable against
+// a crash of the process (kill -9) with synchronous=NORMAL, the default here;
+// `?synchronous=full` in the store URL makes it durable against power loss too,
+// at the cost of an fsync per webhook.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { newId } from './ids.js';
+import { StoreError, type IngestResult, type NewEvent, type Store, type StoredDelivery, type StoredEvent } from './types.js';
+
+/** Versioned schema changes, applied in order; PRAGMA user_version records how far a file is. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE events (
+     id           TEXT PRIMARY KEY,
+     source       TEXT NOT NULL,
+     topic        TEXT NOT NULL,
+     delivery_id  TEXT,
+     received_at  INTEGER NOT NULL,
+     headers      TEXT NOT NULL,
+     body         BLOB NOT NULL,
+     content_type TEXT
+   );
+   CREATE UNIQUE INDEX events_source_delivery_id ON events (source, delivery_id) WHERE delivery_id IS NOT NULL;
+   CREATE INDEX events_received_at ON events (received_at);
+   CREATE TABLE deliveries (
+     id              TEXT PRIMARY KEY,
+     event_id        TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+     route           TEXT NOT NULL,
+     status          TEXT NOT NULL DEFAULT 'pending',
+     attempts        INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     lease_owner     TEXT,
+     lease_until     INTEGER,
+     last_error      TEXT,
+     created_at      INTEGER NOT NULL,
+     updated_at      INTEGER NOT NULL
+   );
+   CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+   CREATE INDEX deliveries_event ON deliveries (event_id);`,
+];
+
+export interface SqliteOptions {
+  /** `sqlite:<path>`, `sqlite::memory:`; `?synchronous=full` for power-loss durability. */
+  url: string;
+}
+
+export function parseSqliteUrl(url: string): { path: string; synchronous: 'NORMAL' | 'FULL' } {
+  const rest = url.slice('sqlite:'.length);
+  const [path, query] = rest.split('?') as [string, string | undefined];
+  const params = new URLSearchParams(query ?? '');
+  return { path: path === ':memory:' ? path : resolve(path), synchronous: params.get('synchronous')?.toUpperCase() === 'FULL' ? 'FULL' : 'NORMAL' };
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly ingestTx: Database.Transaction<(e: NewEvent) => IngestResult>;
+  private readonly findDuplicate: Database.Statement<[string, string], { id: string }>;
+  private readonly insertEvent: Database.Statement;
+  private readonly insertDelivery: Database.Statement;
+
+  constructor(url: string) {
+    const { path, synchronous } = parseSqliteUrl(url);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.db = new Database(path);
+    } catch (err) {
+      throw new StoreError(`cannot open SQLite store at ${path}: ${(err as Error).message}`);
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${synchronous}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.findDuplicate = this.db.prepare('SELECT id FROM events WHERE source = ? AND delivery_id = ?');
+    this.insertEvent = this.db.prepare(
+      'INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.insertDelivery = this.db.prepare(
+      'INSERT INTO deliveries (id, event_id, route, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.ingestTx = this.db.transaction((e: NewEvent): IngestResult => {
+      if (e.deliveryId !== undefined) {
+        const existing = this.findDuplicate.get(e.source, e.deliveryId);
+        if (existing) return { eventId: existing.id, duplicate: true, deliveries: 0 };
+      }
+      const id = newId('evt');
+      this.insertEvent.run(id, e.source, e.topic, e.deliveryId ?? null, e.receivedAt, JSON.stringify(e.headers), e.body, e.contentType ?? null);
+      for (const route of e.routes) this.insertDelivery.run(newId('dlv'), id, route, e.receivedAt, e.receivedAt, e.receivedAt);
+      return { eventId: id, duplicate: false, deliveries: e.routes.length };
+    });
+  }
+
+  private migrate() {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new StoreError(`the store was written by a newer Switchboard (schema ${version}, this one knows ${MIGRATIONS.length})`);
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      }).immediate();
+    }
+  }
+
+  async ingest(e: NewEvent): Promise<IngestResult> {
+    try {
+      // IMMEDIATE: take the write lock up front, so another process cannot slip in between the dedup read and the insert.
+      return this.ingestTx.immediate(e);
+    } catch (err) {
+      throw new StoreError(`could not store the event: ${(err as Error).message}`);
+    }
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const row = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
+    return row && {
+      id: row.id,
+      source: row.source,
+      topic: row.topic,
+      ...(row.delivery_id !== null ? { deliveryId: row.delivery_id } : {}),
+      receivedAt: row.received_at,
+      headers: JSON.parse(row.headers) as Record<string, string>,
+      body: row.body,
+      ...(row.content_type !== null ? { contentType: row.content_type } : {}),
+    };
+  }
+
+  async deliveriesFor(eventId: string): Promise<StoredDelivery[]> {
+    const rows = this.db.prepare('SELECT * FROM deliveries WHERE event_id = ? ORDER BY rowid').all(eventId) as DeliveryRow[];
+    return rows.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      route: r.route,
+      status: r.status as StoredDelivery['status'],
+      attempts: r.attempts,
+      nextAttemptAt: r.next_attempt_at,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async countEvents(): Promise<number> {
+    return (this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      this.db.prepare('SELECT 1').get();
+      return this.db.open;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+interface EventRow {
+  id: string;
+  source: string;
+  topic: string;
+  delivery_id: string | null;
+  received_at: number;
+  headers: string;
+  body: Buffer;
+  content_type: string | null;
+}
+
+interface DeliveryRow {
+  id: string;
+  event_id: string;
+  route: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+}
