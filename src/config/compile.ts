@@ -75,7 +75,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     return input.badPaths.some((b) => b === p || b.startsWith(`${p}/`));
   };
   const error = (path: readonly PathSegment[], message: string, key = false) => issues.push(yaml.issueAt(path, message, { key }));
-  const warn = (path: readonly PathSegment[], message: string) => issues.push(yaml.issueAt(path, message, { key: true, severity: 'warning' }));
+  const warn = (path: readonly PathSegment[], message: string, key = true) => issues.push(yaml.issueAt(path, message, { key, severity: 'warning' }));
   const expr = (path: readonly PathSegment[], text: string): Expr | undefined => {
     const r = compileExpr(yaml, yaml.node(path), label(path), text);
     if (r.ok) return r.value;
@@ -300,9 +300,9 @@ export function compileConfig(input: CompileInput): CompileOutput {
     let payload: TestCase['payload'];
     if (typeof t.payload === 'string') {
       const file = resolve(dir, t.payload);
+      // A warning, not an error: the server does not need test fixtures to run (the case itself fails in `test`).
       if (!existsSync(file) || !statSync(file).isFile()) {
-        error([...at, 'payload'], `test "${t.name}": payload file "${t.payload}" not found (looked for ${file})`);
-        ok = false;
+        warn([...at, 'payload'], `test "${t.name}": payload file "${t.payload}" not found (looked for ${file})`, false);
       }
       payload = { file };
     } else payload = { inline: t.payload };

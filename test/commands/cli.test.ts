@@ -125,11 +125,15 @@ describe('switchboard test', () => {
     expect(r.out).toContain('expected to be skipped, but it sends 1 request');
   });
 
-  it('reports a test whose payload file is missing as a config error', () => {
+  it('a test whose payload file is missing: a warning at load, and that case fails', () => {
     const file = brokenCopy((t) => t.replace('./fixtures/slack/app_mention.json', './fixtures/slack/nope.json'));
     const r = run(['test', '-c', file]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(new RegExp(`:${lineOf('./fixtures/slack/app_mention.json')}:14: test "a Slack mention opens a ticket": payload file "./fixtures/slack/nope.json" not found`));
+    expect(r.err).toMatch(new RegExp(`:${lineOf('./fixtures/slack/app_mention.json')}:14: warning: test "a Slack mention opens a ticket": payload file "./fixtures/slack/nope.json" not found`));
+    expect(r.out).toMatch(/^✗ a Slack mention opens a ticket/m);
+    expect(r.out).toMatch(/cannot read payload file .*nope\.json \(no such file\)/);
+    expect(r.out).toMatch(/^9 passed, 1 failed$/m);
+    expect(run(['validate', '-c', file]).code).toBe(0);
   });
 });
 

@@ -59,7 +59,7 @@ describe('lifecycle', () => {
     expect(code).toBe(0);
     const { id } = JSON.parse(text) as { id: string };
     expect(readDb<{ id: string }>(server.dbPath, 'SELECT id FROM events').map((e) => e.id)).toEqual([id]);
-    expect(server.logs.map((l) => l.msg)).toContain('stopped');
+    expect(server.logs.map((l) => l.msg)).toContain('stopped'); // "close": the process has exited and its output is read
   });
 
   it('kill -9 after the last 200: every acknowledged event is in the store', async () => {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { githubHeaders, readDb, spawnServer, type Spawned } from '../helpers/server.js';
+import { githubHeaders, readDb, spawnServer, waitForLog, type Spawned } from '../helpers/server.js';
 
 const ROOT = resolve(__dirname, '../..');
 const GITHUB_SECRET = 'e2e-github-secret-not-real';
@@ -88,7 +88,7 @@ describe('accepting webhooks', () => {
       { route: 'comments', status: 'pending' },
       { route: 'everything-from-github', status: 'pending' },
     ]);
-    const line = server.logs.find((l) => l.event === id)!;
+    const line = await waitForLog(server, (l) => l.event === id);
     expect(line).toMatchObject({ msg: 'webhook accepted', source: 'github', topic: 'issue_comment.created', status: 200, routes: 2 });
     expect(JSON.stringify(server.logs)).not.toContain(GITHUB_SECRET);
   });
@@ -176,7 +176,7 @@ describe('refusals (SPEC §3), none stored', () => {
     const old = await post('/hooks/stripe', body, { 'Content-Type': 'application/json', 'Stripe-Signature': stale });
     expect([old.status, await old.json()]).toEqual([401, { error: 'timestamp outside tolerance' }]);
     expect(events().length).toBe(before);
-    const line = server.logs.find((l) => l.reason === 'signature mismatch');
+    const line = await waitForLog(server, (l) => l.reason === 'signature mismatch');
     expect(line).toMatchObject({ msg: 'webhook rejected', source: 'github', status: 401 });
   });
 

@@ -31,7 +31,7 @@ export async function spawnServer(configText: string, env: Record<string, string
   const logs: Record<string, unknown>[] = [];
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on('exit', (code, signal) => res({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.on('close', (code, signal) => res({ code, signal })));
   const port = await new Promise<number>((res, rej) => {
     let buf = '';
     const timer = setTimeout(() => rej(new Error(`server did not start: ${err}`)), 15_000);
@@ -76,4 +76,15 @@ export function githubHeaders(body: string | Buffer, secret: string, event: stri
     ...(delivery ? { 'X-GitHub-Delivery': delivery } : {}),
     'X-Hub-Signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
   };
+}
+
+/** The first log line matching `pred`, waiting for it to arrive on the pipe (logs trail the HTTP answer slightly). */
+export async function waitForLog(server: Spawned, pred: (l: Record<string, unknown>) => boolean, timeoutMs = 5000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = server.logs.find(pred);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no such log line within ${timeoutMs} ms; got:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
