@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Config } from './config/types.js';
+import { Sender } from './delivery/sender.js';
+import { Worker } from './delivery/worker.js';
 import { ingressApp } from './ingress/app.js';
 import { RejectionLog } from './ingress/rejections.js';
 import type { Logger } from './observe/log.js';
@@ -18,6 +20,8 @@ export interface ServerOptions {
   host?: string;
   /** An already-open store (tests); otherwise the config's store is opened. */
   store?: Store;
+  /** Worker settings (tests shorten the lease); false runs no worker. */
+  worker?: { leaseMs?: number; pollMs?: number } | false;
 }
 
 export interface RunningServer {
@@ -25,9 +29,10 @@ export interface RunningServer {
   readonly url: string;
   readonly store: Store;
   readonly rejections: RejectionLog;
+  readonly worker?: Worker;
   config(): Config;
   setConfig(config: Config): void;
-  /** Stops accepting, lets requests in flight finish, closes the store. */
+  /** Stops accepting, lets requests and deliveries in flight finish, closes the store. */
   close(): Promise<void>;
 }
 
@@ -37,7 +42,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let live = opts.config;
   const store = opts.store ?? (await openStore(live.store));
   const rejections = new RejectionLog();
-  const app = ingressApp({ config: () => live, store, log: opts.log, rejections });
+  const sender = new Sender();
+  const worker =
+    opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, ...(opts.worker ?? {}) });
+  // A SQLite file has one server: claims left by a crashed run are stale now.
+  if (worker && store.kind === 'sqlite') await store.releaseStaleLeases();
+  const app = ingressApp({ config: () => live, store, log: opts.log, rejections, onAccepted: () => worker?.wake() });
   const host = opts.host ?? '0.0.0.0';
 
   const server = await new Promise<Server>((resolve, reject) => {
@@ -48,6 +58,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   server.headersTimeout = 15_000;
   server.requestTimeout = 60_000;
   const port = (server.address() as AddressInfo).port;
+  worker?.start();
 
   let closing: Promise<void> | undefined;
   let draining = false;
@@ -60,6 +71,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     store,
     rejections,
+    ...(worker ? { worker } : {}),
     config: () => live,
     setConfig: (c) => {
       live = c;
@@ -78,6 +90,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           });
           server.closeIdleConnections();
         });
+        // Then the deliveries in flight; any left unfinished are picked up after a restart.
+        await worker?.stop();
+        await sender.close();
         await store.close();
       })()),
   };

@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { Config } from '../config/types.js';
-import { parseBody, type BodyKind } from '../ingress/body.js';
+import { parseBody, type BodyKind } from '../lib/body.js';
 
 export interface IO {
   out(line?: string): void;

@@ -35,6 +35,7 @@ interface RawTarget {
   concurrency?: number;
   retry?: RawRetry;
   followRedirects?: boolean;
+  sign?: { secret: string };
 }
 interface RawRoute { name: string; source: string; topics?: string[]; filter?: string; transform?: string; each?: boolean; target: string | RawTarget }
 interface RawExpectation { route: string; skipped?: boolean; body?: unknown; bodies?: unknown[]; url?: string; method?: string; headers?: Record<string, unknown>; error?: string }
@@ -44,6 +45,7 @@ interface RawConfig {
   store?: string;
   admin?: { token?: string };
   defaults?: { timeout?: string; retry?: RawRetry };
+  egress?: { allow?: string[] };
   sources?: Record<string, RawSource>;
   targets?: Record<string, RawTarget>;
   routes?: RawRoute[];
@@ -185,6 +187,17 @@ export function compileConfig(input: CompileInput): CompileOutput {
     return settings;
   }
 
+  // egress: hosts written in target URLs, and egress.allow
+  const egressHosts = new Set<string>();
+  const templatedHosts: PathSegment[][] = [];
+  const egressPatterns: string[] = [];
+  for (const h of isObject(raw.egress) && Array.isArray(raw.egress.allow) ? raw.egress.allow : []) {
+    if (typeof h !== 'string') continue;
+    const host = h.toLowerCase().replace(/^https?:\/\//, '').replace(/[/:].*$/, '');
+    if (host.startsWith('*.')) egressPatterns.push(host.slice(1));
+    else egressHosts.add(host);
+  }
+
   // targets
   const targets = new Map<string, Target>();
   const targetNames = isObject(raw.targets) ? Object.keys(raw.targets) : [];
@@ -213,6 +226,16 @@ export function compileConfig(input: CompileInput): CompileOutput {
       const tpl = template([...at, 'headers', header], text);
       if (tpl) headers.push([header, tpl]);
     }
+    const host = literalHost(t.url);
+    if (host) egressHosts.add(host);
+    else if (url) templatedHosts.push([...at, 'url']);
+    let sign: Target['sign'];
+    if (isObject(t.sign) && typeof t.sign.secret === 'string') {
+      secrets.add(t.sign.secret);
+      const problem = schemes.get('standard-webhooks')!.checkSecret!(t.sign.secret);
+      if (problem) error([...at, 'sign', 'secret'], `${label(at)}.sign.secret: ${problem}`);
+      else sign = { key: Buffer.from(t.sign.secret.replace(/^whsec_/, ''), 'base64') };
+    }
     if (!url || bad(at)) return undefined;
     const retry = retryPolicy(t.retry, defaults.retry);
     checkRetry([...at, 'retry'], retry);
@@ -226,6 +249,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
       concurrency: t.concurrency ?? 10,
       retry,
       followRedirects: t.followRedirects ?? false,
+      ...(sign ? { sign } : {}),
     };
   }
 
@@ -338,6 +362,10 @@ export function compileConfig(input: CompileInput): CompileOutput {
     }
   });
 
+  if (egressHosts.size === 0 && egressPatterns.length === 0) {
+    for (const at of templatedHosts) warn(at, `${label(at)}: its host comes from a template, and egress.allow is empty: every call would be refused`, false);
+  }
+
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 || input.badPaths.length > 0) return { issues };
   const routesBySource = new Map<string, Route[]>();
@@ -349,6 +377,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     store,
     admin: adminToken ? { token: adminToken } : {},
     defaults,
+    egress: { hosts: egressHosts, patterns: egressPatterns },
     sources,
     targets,
     routes,
@@ -359,6 +388,17 @@ export function compileConfig(input: CompileInput): CompileOutput {
     warnings: issues.filter((i) => i.severity === 'warning'),
   };
   return { config: deepFreeze(config), issues };
+}
+
+/** The host of a URL template when it is written literally (`https://api.example.com/{{ x }}`). */
+function literalHost(template: string): string | undefined {
+  const m = /^https?:\/\/([^/{}?#]+)(?=[/?#]|$)/i.exec(template.trim());
+  if (!m) return undefined;
+  try {
+    return new URL(`http://${m[1]}`).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 function retryPolicy(raw: RawRetry | undefined, base: RetryPolicy): RetryPolicy {
@@ -392,8 +432,9 @@ function lowerKeys(v: Record<string, string>): Record<string, string> {
 function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
   if (value === null || typeof value !== 'object' || seen.has(value)) return value;
   seen.add(value);
-  if (value instanceof Map) {
-    for (const v of value.values()) deepFreeze(v, seen);
+  if (ArrayBuffer.isView(value)) return value; // typed arrays cannot be frozen
+  if (value instanceof Map || value instanceof Set) {
+    for (const v of (value as Map<unknown, unknown> | Set<unknown>).values()) deepFreeze(v, seen);
     return value;
   }
   for (const v of Object.values(value)) deepFreeze(v, seen);

@@ -31,7 +31,9 @@ export interface Template {
  * Limits so one runaway transform cannot stall the worker or exhaust memory:
  * evaluation time, recursion depth and sequence length.
  */
-const LIMITS = { timeout: 2000, stack: 500, sequence: 100_000 };
+// JSONata runs on the event loop, so the time limit is also how long one bad
+// transform can hold up everything else: kept short.
+const LIMITS = { timeout: 1000, stack: 500, sequence: 100_000 };
 
 interface JsonataSyntaxError {
   message: string;

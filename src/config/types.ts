@@ -53,6 +53,8 @@ export interface Target {
   readonly concurrency: number;
   readonly retry: RetryPolicy;
   readonly followRedirects: boolean;
+  /** Standard Webhooks signing keys (decoded); calls are signed when present. */
+  readonly sign?: { readonly key: Buffer };
 }
 
 export interface Route {
@@ -104,6 +106,8 @@ export interface Config {
   readonly store: string;
   readonly admin: { readonly token?: string };
   readonly defaults: { readonly timeoutMs: number; readonly retry: RetryPolicy };
+  /** Hosts outgoing calls may go to: those written in target URLs plus egress.allow. */
+  readonly egress: { readonly hosts: ReadonlySet<string>; readonly patterns: readonly string[] };
   readonly sources: ReadonlyMap<string, Source>;
   readonly targets: ReadonlyMap<string, Target>;
   readonly routes: readonly Route[];

@@ -8,7 +8,7 @@ import { createRedactor, SENSITIVE_HEADER } from '../observe/redact.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import type { Store } from '../store/types.js';
 import type { Reply, SignedRequest } from '../verify/types.js';
-import { mediaType, parseBody } from './body.js';
+import { parseBody } from '../lib/body.js';
 import { identify } from './event.js';
 import { readBody } from './read-body.js';
 import type { RejectionLog } from './rejections.js';
@@ -20,6 +20,8 @@ export interface IngressDeps {
   log: Logger;
   rejections: RejectionLog;
   now?: () => number;
+  /** Called after an event with deliveries is committed (wakes the worker at once). */
+  onAccepted?: () => void;
 }
 
 interface SourceIndex {
@@ -125,6 +127,7 @@ export function ingressApp(deps: IngressDeps): Hono {
         headers: maskCredentials(headers),
         body: rawBody,
         ...(contentType !== undefined ? { contentType } : {}),
+        query,
         routes,
       });
     } catch (err) {
@@ -133,6 +136,7 @@ export function ingressApp(deps: IngressDeps): Hono {
       return c.json({ error: 'store unavailable, retry later' }, 503, { 'Retry-After': '5' });
     }
 
+    if (result.deliveries > 0) deps.onAccepted?.();
     deps.log.info(
       {
         source: source.name,

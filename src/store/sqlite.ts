@@ -6,7 +6,18 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { newId } from './ids.js';
-import { StoreError, type IngestResult, type NewEvent, type Store, type StoredDelivery, type StoredEvent } from './types.js';
+import {
+  StoreError,
+  type AttemptRecord,
+  type ClaimedDelivery,
+  type IngestResult,
+  type NewEvent,
+  type Outcome,
+  type Store,
+  type StoredAttempt,
+  type StoredDelivery,
+  type StoredEvent,
+} from './types.js';
 
 /** Versioned schema changes, applied in order; PRAGMA user_version records how far a file is. */
 const MIGRATIONS: readonly string[] = [
@@ -37,6 +48,20 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
    CREATE INDEX deliveries_event ON deliveries (event_id);`,
+  `ALTER TABLE deliveries ADD COLUMN last_status INTEGER;
+   ALTER TABLE events ADD COLUMN query TEXT;
+   CREATE TABLE attempts (
+     id               INTEGER PRIMARY KEY AUTOINCREMENT,
+     delivery_id      TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+     started_at       INTEGER NOT NULL,
+     duration_ms      REAL NOT NULL,
+     request          TEXT NOT NULL,
+     response_status  INTEGER,
+     response_headers TEXT,
+     response_body    TEXT,
+     error            TEXT
+   );
+   CREATE INDEX attempts_delivery ON attempts (delivery_id);`,
 ];
 
 export interface SqliteOptions {
@@ -74,7 +99,7 @@ export class SqliteStore implements Store {
     this.migrate();
     this.findDuplicate = this.db.prepare('SELECT id FROM events WHERE source = ? AND delivery_id = ?');
     this.insertEvent = this.db.prepare(
-      'INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.insertDelivery = this.db.prepare(
       'INSERT INTO deliveries (id, event_id, route, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -85,7 +110,17 @@ export class SqliteStore implements Store {
         if (existing) return { eventId: existing.id, duplicate: true, deliveries: 0 };
       }
       const id = newId('evt');
-      this.insertEvent.run(id, e.source, e.topic, e.deliveryId ?? null, e.receivedAt, JSON.stringify(e.headers), e.body, e.contentType ?? null);
+      this.insertEvent.run(
+        id,
+        e.source,
+        e.topic,
+        e.deliveryId ?? null,
+        e.receivedAt,
+        JSON.stringify(e.headers),
+        e.body,
+        e.contentType ?? null,
+        e.query && Object.keys(e.query).length ? JSON.stringify(e.query) : null,
+      );
       for (const route of e.routes) this.insertDelivery.run(newId('dlv'), id, route, e.receivedAt, e.receivedAt, e.receivedAt);
       return { eventId: id, duplicate: false, deliveries: e.routes.length };
     });
@@ -115,29 +150,136 @@ export class SqliteStore implements Store {
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
     const row = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
-    return row && {
-      id: row.id,
-      source: row.source,
-      topic: row.topic,
-      ...(row.delivery_id !== null ? { deliveryId: row.delivery_id } : {}),
-      receivedAt: row.received_at,
-      headers: JSON.parse(row.headers) as Record<string, string>,
-      body: row.body,
-      ...(row.content_type !== null ? { contentType: row.content_type } : {}),
-    };
+    return row && toEvent(row);
   }
 
   async deliveriesFor(eventId: string): Promise<StoredDelivery[]> {
     const rows = this.db.prepare('SELECT * FROM deliveries WHERE event_id = ? ORDER BY rowid').all(eventId) as DeliveryRow[];
+    return rows.map(toDelivery);
+  }
+
+  async getDelivery(id: string): Promise<StoredDelivery | undefined> {
+    const row = this.db.prepare('SELECT * FROM deliveries WHERE id = ?').get(id) as DeliveryRow | undefined;
+    return row && toDelivery(row);
+  }
+
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          const rows = this.db
+            .prepare(
+              `SELECT * FROM deliveries
+               WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+               ORDER BY next_attempt_at LIMIT ?`,
+            )
+            .all(now, now, limit) as DeliveryRow[];
+          const lease = this.db.prepare('UPDATE deliveries SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?');
+          const event = this.db.prepare('SELECT * FROM events WHERE id = ?');
+          return rows.map((r) => {
+            lease.run(owner, now + leaseMs, now, r.id);
+            return { delivery: toDelivery(r), event: toEvent(event.get(r.event_id) as EventRow) };
+          });
+        })
+        .immediate(),
+    );
+  }
+
+  async finish(deliveryId: string, owner: string, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void> {
+    this.guard(() =>
+      this.db
+        .transaction(() => {
+          const insert = this.db.prepare(
+            `INSERT INTO attempts (delivery_id, started_at, duration_ms, request, response_status, response_headers, response_body, error)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          );
+          for (const a of attempts) {
+            insert.run(
+              deliveryId,
+              a.startedAt,
+              a.durationMs,
+              JSON.stringify(a.request),
+              a.responseStatus ?? null,
+              a.responseHeaders ? JSON.stringify(a.responseHeaders) : null,
+              a.responseBody ?? null,
+              a.error ?? null,
+            );
+          }
+          const now = Date.now();
+          const nextAttemptAt = outcome.status === 'pending' ? outcome.nextAttemptAt : null;
+          const lastStatus = 'lastStatus' in outcome ? (outcome.lastStatus ?? null) : null;
+          const why = 'error' in outcome ? outcome.error : 'reason' in outcome ? outcome.reason : null;
+          // Only the worker holding the claim may settle it: a late finisher whose lease ran out changes nothing.
+          this.db
+            .prepare(
+              `UPDATE deliveries SET status = ?, attempts = attempts + ?, next_attempt_at = COALESCE(?, next_attempt_at),
+                 last_status = COALESCE(?, last_status), last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+               WHERE id = ? AND lease_owner = ?`,
+            )
+            .run(outcome.status, attempts.length, nextAttemptAt, lastStatus, why, now, deliveryId, owner);
+        })
+        .immediate(),
+    );
+  }
+
+  async attemptsFor(deliveryId: string): Promise<StoredAttempt[]> {
+    const rows = this.db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id').all(deliveryId) as AttemptRow[];
     return rows.map((r) => ({
-      id: r.id,
-      eventId: r.event_id,
-      route: r.route,
-      status: r.status as StoredDelivery['status'],
-      attempts: r.attempts,
-      nextAttemptAt: r.next_attempt_at,
-      createdAt: r.created_at,
+      deliveryId: r.delivery_id,
+      startedAt: r.started_at,
+      durationMs: r.duration_ms,
+      request: JSON.parse(r.request) as StoredAttempt['request'],
+      ...(r.response_status !== null ? { responseStatus: r.response_status } : {}),
+      ...(r.response_headers !== null ? { responseHeaders: JSON.parse(r.response_headers) as Record<string, string> } : {}),
+      ...(r.response_body !== null ? { responseBody: r.response_body } : {}),
+      ...(r.error !== null ? { error: r.error } : {}),
     }));
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    // A claimed delivery is not due again before its lease runs out (its worker reports back sooner).
+    const row = this.db
+      .prepare(`SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) AS t FROM deliveries WHERE status = 'pending'`)
+      .get() as { t: number | null };
+    return row.t ?? undefined;
+  }
+
+  async replayEvent(eventId: string, now: number): Promise<number> {
+    return this.guard(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
+               last_error = NULL, updated_at = ? WHERE event_id = ?`,
+          )
+          .run(now, now, eventId).changes,
+    );
+  }
+
+  async retryDelivery(deliveryId: string, now: number): Promise<boolean> {
+    return this.guard(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
+               last_error = NULL, updated_at = ? WHERE id = ? AND status IN ('dead', 'cancelled')`,
+          )
+          .run(now, now, deliveryId).changes === 1,
+    );
+  }
+
+  async releaseStaleLeases(): Promise<number> {
+    return this.guard(
+      () => this.db.prepare(`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`).run().changes,
+    );
+  }
+
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw new StoreError(`store operation failed: ${(err as Error).message}`);
+    }
   }
 
   async countEvents(): Promise<number> {
@@ -167,6 +309,7 @@ interface EventRow {
   headers: string;
   body: Buffer;
   content_type: string | null;
+  query: string | null;
 }
 
 interface DeliveryRow {
@@ -177,4 +320,45 @@ interface DeliveryRow {
   attempts: number;
   next_attempt_at: number;
   created_at: number;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+interface AttemptRow {
+  delivery_id: string;
+  started_at: number;
+  duration_ms: number;
+  request: string;
+  response_status: number | null;
+  response_headers: string | null;
+  response_body: string | null;
+  error: string | null;
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    source: row.source,
+    topic: row.topic,
+    ...(row.delivery_id !== null ? { deliveryId: row.delivery_id } : {}),
+    receivedAt: row.received_at,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    body: row.body,
+    ...(row.content_type !== null ? { contentType: row.content_type } : {}),
+    ...(row.query ? { query: JSON.parse(row.query) as Record<string, string> } : {}),
+  };
+}
+
+function toDelivery(r: DeliveryRow): StoredDelivery {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    route: r.route,
+    status: r.status as StoredDelivery['status'],
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    ...(r.last_status !== null ? { lastStatus: r.last_status } : {}),
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+  };
 }

@@ -13,6 +13,8 @@ export interface NewEvent {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
   readonly contentType?: string;
+  /** Query-string parameters of the webhook URL ($query in expressions). */
+  readonly query?: Readonly<Record<string, string>>;
   /** Routes whose topics match: one pending delivery each. */
   readonly routes: readonly string[];
 }
@@ -33,6 +35,7 @@ export interface StoredEvent {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
   readonly contentType?: string;
+  readonly query?: Readonly<Record<string, string>>;
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'filtered' | 'dead' | 'cancelled';
@@ -45,7 +48,42 @@ export interface StoredDelivery {
   readonly attempts: number;
   readonly nextAttemptAt: number;
   readonly createdAt: number;
+  /** The last HTTP status a target answered, if any. */
+  readonly lastStatus?: number;
+  /** Why the delivery is where it is: the last error, the filter's verdict, the cancellation reason. */
+  readonly lastError?: string;
 }
+
+/** A delivery claimed by a worker, with what it needs to do the work. */
+export interface ClaimedDelivery {
+  readonly delivery: StoredDelivery;
+  readonly event: StoredEvent;
+}
+
+/** One HTTP call made for a delivery, as shown in the inspector (secrets already masked). */
+export interface AttemptRecord {
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly request: { readonly method: string; readonly url: string; readonly headers: Readonly<Record<string, string>>; readonly body?: string };
+  readonly responseStatus?: number;
+  readonly responseHeaders?: Readonly<Record<string, string>>;
+  /** The first 4 KiB of the answer. */
+  readonly responseBody?: string;
+  readonly error?: string;
+}
+
+export interface StoredAttempt extends AttemptRecord {
+  readonly deliveryId: string;
+}
+
+/** What became of a claimed delivery. The lease is released in the same write. */
+export type Outcome =
+  | { readonly status: 'succeeded'; readonly lastStatus?: number }
+  | { readonly status: 'filtered'; readonly reason: string }
+  | { readonly status: 'dead'; readonly lastStatus?: number; readonly error: string }
+  | { readonly status: 'cancelled'; readonly reason: string }
+  /** Try again at `nextAttemptAt`. */
+  | { readonly status: 'pending'; readonly nextAttemptAt: number; readonly lastStatus?: number; readonly error: string };
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -54,6 +92,27 @@ export interface Store {
   getEvent(id: string): Promise<StoredEvent | undefined>;
   deliveriesFor(eventId: string): Promise<StoredDelivery[]>;
   countEvents(): Promise<number>;
+  /**
+   * Claims up to `limit` due deliveries for `owner` until `now + leaseMs`; a
+   * lease that runs out (its worker died) makes the delivery claimable again.
+   */
+  claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
+  /** Records the attempts made (possibly none) and the outcome, releasing the claim; `attempts` counts HTTP tries. */
+  finish(deliveryId: string, owner: string, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void>;
+  attemptsFor(deliveryId: string): Promise<StoredAttempt[]>;
+  getDelivery(id: string): Promise<StoredDelivery | undefined>;
+  /** When the next pending delivery can be claimed (undefined: none pending). */
+  nextDueAt(): Promise<number | undefined>;
+  /** Every delivery of the event back to pending, due now, with a fresh retry budget. Returns how many. */
+  replayEvent(eventId: string, now: number): Promise<number>;
+  /** One dead (or cancelled) delivery back to pending. False when it is not dead or cancelled. */
+  retryDelivery(deliveryId: string, now: number): Promise<boolean>;
+  /**
+   * At start-up: leases held by a previous run of this same store. A SQLite file
+   * has one server, so every lease in it is stale; a shared database (PostgreSQL)
+   * leaves leases to expire.
+   */
+  releaseStaleLeases(): Promise<number>;
   /** Can the store be written to right now? For /readyz. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

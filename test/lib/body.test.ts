@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseBody } from '../../src/ingress/body.js';
+import { parseBody } from '../../src/lib/body.js';
 
 const buf = (s: string) => Buffer.from(s);
 
