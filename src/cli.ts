@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { processIO, parseHeaderArg, type IO } from './commands/io.js';
 import { serveCommand } from './commands/serve.js';
+import { sinkCommand } from './commands/sink.js';
 import { testCommand } from './commands/test.js';
 import { tryCommand } from './commands/try.js';
 import { validateCommand } from './commands/validate.js';
@@ -15,6 +16,7 @@ Commands:
   try <source> <payload-file> [-H 'Name: value']... [-q name=value]...
                                             dry run: topic, routes, the requests that would be sent
   serve [-c routes.yaml]                    run the webhook server
+  sink [--port 9999]                        a local request bin: prints each request it gets, answers 200
 
 Options:
   -c, --config <file>   config file (default: $SWITCHBOARD_CONFIG or ./routes.yaml)
@@ -36,6 +38,7 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
         query: { type: 'string', short: 'q', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        port: { type: 'string', short: 'p' },
       },
     });
   } catch (err) {
@@ -81,6 +84,12 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
       case 'serve':
         expectArgs(args, 0, 'serve');
         return await serveCommand(config, io);
+      case 'sink': {
+        expectArgs(args, 0, 'sink [--port 9999]');
+        const port = Number(values.port ?? '9999');
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`bad port "${values.port}"`);
+        return await sinkCommand(port, io).catch(() => 1);
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -1,6 +1,6 @@
 // The README must not lie: its walkthrough config is valid, its `try` output is
 // what the CLI prints, and its reference table is what the schema says.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,27 +50,44 @@ describe('README', () => {
     expect(cli(['test'], dir).out.trim()).toBe(shownTest);
   });
 
-  it('the quick start: npm start serves the example, and the curl command gets a 200 with an event id', async (ctx) => {
+  it('the quick start: sink + npm start + the curl command: 200, then the Slack message at the sink', async (ctx) => {
     const missing = ['openssl', 'curl', 'bash'].filter((c) => !has(c));
     if (missing.length) {
       console.warn(`skipped: the README's quick start needs ${missing.join(', ')}, not installed here`);
       ctx.skip();
     }
-    const snippet = block('**Send it a webhook.**', 'sh');
+    const snippet = block('In a third terminal', 'sh');
     expect(snippet).toContain('curl -i http://localhost:8080/hooks/github');
-    // The example config, served the way `npm start` serves it (an ephemeral port instead of 8080).
-    const server = await spawnServer(readFileSync(join(ROOT, 'routes.example.yaml'), 'utf8'));
+    expect(README).toContain('npx switchboard sink          # terminal 1');
+
+    // terminal 1: the sink, on a free port instead of 9999
+    const sink = spawn(process.execPath, [join(ROOT, 'bin/switchboard.js'), 'sink', '--port', '0'], { env: { PATH: process.env.PATH ?? '' } });
+    let sinkOut = '';
+    sink.stdout.on('data', (d: Buffer) => (sinkOut += d.toString()));
+    const sinkClosed = new Promise((r) => sink.on('close', r));
+    let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
     try {
+      const deadline = Date.now() + 10_000;
+      while (!/listening on (http:\/\/127\.0\.0\.1:\d+)/.test(sinkOut) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const sinkUrl = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(sinkOut)![1]!;
+      // terminal 2: the example config, served as `npm start` serves it (an ephemeral port instead of 8080)
+      server = await spawnServer(readFileSync(join(ROOT, 'routes.example.yaml'), 'utf8'), { SLACK_WEBHOOK_URL: `${sinkUrl}/slack` });
       const port = new URL(server.url).port;
+      // terminal 3: the README's exact commands
       const r = spawnSync('bash', ['-c', snippet.replace('localhost:8080', `127.0.0.1:${port}`)], { cwd: ROOT, encoding: 'utf8' });
       expect(r.stdout).toMatch(/^HTTP\/1\.1 200 OK/);
       const id = /\{"id":"(evt_[0-9a-f]{32})"\}\s*$/.exec(r.stdout)?.[1];
       expect(id).toBeDefined();
-      expect(await waitForLog(server, (l) => l.event === id)).toMatchObject({ msg: 'webhook accepted', topic: 'issue_comment.created', routes: 1 });
+      expect(await waitForLog(server, (l) => l.event === id && l.msg === 'webhook accepted')).toMatchObject({ topic: 'issue_comment.created', routes: 1 });
       expect(readDb<{ id: string }>(server.dbPath, 'SELECT id FROM events').map((e) => e.id)).toEqual([id]);
+      await waitForLog(server, (l) => l.event === id && l.msg === 'delivery succeeded');
+      expect(sinkOut).toMatch(/POST \/slack\n/);
+      expect(sinkOut).toContain('"text": "octocat on Spelling error in the README file: Hello"');
     } finally {
-      server.proc.kill('SIGTERM');
-      await server.exit;
+      server?.proc.kill('SIGTERM');
+      await server?.exit;
+      sink.kill('SIGTERM');
+      await sinkClosed;
     }
   });
 });

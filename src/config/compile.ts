@@ -226,7 +226,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
       const tpl = template([...at, 'headers', header], text);
       if (tpl) headers.push([header, tpl]);
     }
-    const host = literalHost(t.url);
+    const host = typeof t.url === 'string' ? literalHost(t.url) : undefined;
     if (host) egressHosts.add(host);
     else if (url) templatedHosts.push([...at, 'url']);
     let sign: Target['sign'];

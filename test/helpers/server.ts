@@ -19,8 +19,8 @@ export interface Spawned {
   dbPath: string;
 }
 
-export async function spawnServer(configText: string, env: Record<string, string> = {}): Promise<Spawned> {
-  const dir = tempDir('switchboard-e2e-');
+/** `dir`: reuse a previous server's directory (and store), as a restart would. */
+export async function spawnServer(configText: string, env: Record<string, string> = {}, dir = tempDir('switchboard-e2e-')): Promise<Spawned> {
   const dbPath = join(dir, 'data', 'switchboard.db');
   writeFileSync(join(dir, 'routes.yaml'), configText);
   const proc = spawn(process.execPath, [join(ROOT, 'bin/switchboard.js'), 'serve', '-c', 'routes.yaml'], {

@@ -115,5 +115,111 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       expect(await store.ping()).toBe(false);
       await expect(store.ingest(event())).rejects.toThrow(/could not store the event/);
     });
+
+    it('claims due deliveries with a lease; others cannot claim them until it runs out', async () => {
+      const store = await open();
+      try {
+        const { eventId } = await store.ingest(event({ routes: ['a', 'b'] }));
+        const now = 2_000_000_000_000;
+        const mine = await store.claimDue('w1', now, 1000, 10);
+        expect(mine.map((c) => c.delivery.route).sort()).toEqual(['a', 'b']);
+        expect(mine[0]!.event.id).toBe(eventId);
+        expect(Buffer.compare(mine[0]!.event.body, Buffer.from('{"action":"opened"}'))).toBe(0);
+        expect(await store.claimDue('w2', now + 500, 1000, 10)).toEqual([]);
+        // w1 died: after the lease, w2 takes them over
+        const taken = await store.claimDue('w2', now + 1001, 1000, 10);
+        expect(taken.length).toBe(2);
+        // a late report from w1 changes nothing: the claim is w2's now
+        await store.finish(taken[0]!.delivery.id, 'w1', [], { status: 'succeeded' });
+        expect((await store.getDelivery(taken[0]!.delivery.id))!.status).toBe('pending');
+        await store.finish(taken[0]!.delivery.id, 'w2', [], { status: 'succeeded', lastStatus: 200 });
+        expect(await store.getDelivery(taken[0]!.delivery.id)).toMatchObject({ status: 'succeeded', lastStatus: 200 });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('does not claim deliveries that are not due yet, and says when they will be', async () => {
+      const store = await open();
+      try {
+        await store.ingest(event({ routes: ['a'] }));
+        const now = 2_000_000_000_000;
+        const [c] = await store.claimDue('w', now, 60_000, 10);
+        await store.finish(c!.delivery.id, 'w', [], { status: 'pending', nextAttemptAt: now + 5000, error: 'target answered 503', lastStatus: 503 });
+        expect(await store.claimDue('w', now + 4999, 60_000, 10)).toEqual([]);
+        expect(await store.nextDueAt()).toBe(now + 5000);
+        const again = await store.claimDue('w', now + 5000, 60_000, 10);
+        expect(again.map((x) => x.delivery.id)).toEqual([c!.delivery.id]);
+        expect(again[0]!.delivery).toMatchObject({ lastStatus: 503, lastError: 'target answered 503' });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('records attempts in order and counts a try only when a call was made', async () => {
+      const store = await open();
+      try {
+        await store.ingest(event({ routes: ['a'] }));
+        const [c] = await store.claimDue('w', Date.now(), 60_000, 10);
+        const attempt = {
+          startedAt: 1,
+          durationMs: 12.5,
+          request: { method: 'POST', url: 'http://sink/x', headers: { 'Idempotency-Key': c!.delivery.id }, body: '{"a":1}' },
+          responseStatus: 500,
+          responseHeaders: { 'retry-after': '1' },
+          responseBody: 'oops',
+        };
+        await store.finish(c!.delivery.id, 'w', [attempt], { status: 'pending', nextAttemptAt: 0, error: 'target answered 500', lastStatus: 500 });
+        const [c2] = await store.claimDue('w', Date.now(), 60_000, 10);
+        await store.finish(c2!.delivery.id, 'w', [{ ...attempt, startedAt: 2, responseStatus: undefined, responseHeaders: undefined, responseBody: undefined, error: 'timeout' }], {
+          status: 'dead',
+          error: 'timeout; gave up after 2 attempts',
+        });
+        const attempts = await store.attemptsFor(c!.delivery.id);
+        expect(attempts.map((a) => [a.startedAt, a.responseStatus, a.error])).toEqual([
+          [1, 500, undefined],
+          [2, undefined, 'timeout'],
+        ]);
+        expect(attempts[0]).toMatchObject({ request: attempt.request, responseHeaders: { 'retry-after': '1' }, responseBody: 'oops', durationMs: 12.5 });
+        expect(await store.getDelivery(c!.delivery.id)).toMatchObject({ status: 'dead', attempts: 2, lastStatus: 500, lastError: 'timeout; gave up after 2 attempts' });
+        const filtered = await store.ingest(event({ routes: ['f'] }));
+        const [cf] = await store.claimDue('w', Date.now(), 60_000, 10);
+        await store.finish(cf!.delivery.id, 'w', [], { status: 'filtered', reason: 'filter gave false' });
+        expect((await store.deliveriesFor(filtered.eventId))[0]).toMatchObject({ status: 'filtered', attempts: 0, lastError: 'filter gave false' });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('replays an event and retries a dead delivery with a fresh budget', async () => {
+      const store = await open();
+      try {
+        const { eventId } = await store.ingest(event({ routes: ['a', 'b'] }));
+        const claimed = await store.claimDue('w', Date.now(), 60_000, 10);
+        await store.finish(claimed[0]!.delivery.id, 'w', [], { status: 'succeeded' });
+        await store.finish(claimed[1]!.delivery.id, 'w', [], { status: 'dead', error: 'target answered 400' });
+        expect(await store.retryDelivery(claimed[0]!.delivery.id, 5)).toBe(false); // succeeded: not retryable, replay it instead
+        expect(await store.retryDelivery(claimed[1]!.delivery.id, 5)).toBe(true);
+        expect(await store.getDelivery(claimed[1]!.delivery.id)).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: 5 });
+        expect(await store.replayEvent(eventId, 7)).toBe(2);
+        expect((await store.deliveriesFor(eventId)).map((d) => [d.status, d.nextAttemptAt])).toEqual([
+          ['pending', 7],
+          ['pending', 7],
+        ]);
+        expect(await store.replayEvent('evt_missing', 7)).toBe(0);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('keeps query parameters with the event', async () => {
+      const store = await open();
+      try {
+        const { eventId } = await store.ingest(event({ query: { tenant: 'acme' } }));
+        expect((await store.getEvent(eventId))!.query).toEqual({ tenant: 'acme' });
+      } finally {
+        await store.close();
+      }
+    });
   });
 }
