@@ -362,7 +362,8 @@ export function compileConfig(input: CompileInput): CompileOutput {
     }
   });
 
-  if (egressHosts.size === 0 && egressPatterns.length === 0) {
+  const allowList = isObject(raw.egress) && Array.isArray(raw.egress.allow) ? raw.egress.allow.length : 0;
+  if (allowList === 0) {
     for (const at of templatedHosts) warn(at, `${label(at)}: its host comes from a template, and egress.allow is empty: every call would be refused`, false);
   }
 

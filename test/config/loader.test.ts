@@ -189,6 +189,26 @@ describe('bad input: one clear, positioned error each', () => {
     ]);
   });
 
+  it('egress: hosts of target URLs are allowed, plus egress.allow; a templated host warns when the list is empty', () => {
+    const text = MINIMAL.replace('url: http://127.0.0.1:9/sink', 'url: https://Hooks.Example.com:8443/x/{{ id }}') + '  - { name: dyn, source: github, target: { url: "{{ callback }}" } }\n';
+    const { config, lines } = load(text);
+    expect([...config!.egress.hosts]).toEqual(['hooks.example.com']);
+    expect(lines).toEqual(['routes.yaml:14:39: warning: routes[1].target.url: its host comes from a template, and egress.allow is empty: every call would be refused']);
+    const allowed = load(`${text}egress: { allow: [api.partner.io, "*.example.net", "https://x.example.org/path"] }\n`);
+    expect(allowed.lines).toEqual([]);
+    expect([...allowed.config!.egress.hosts].sort()).toEqual(['api.partner.io', 'hooks.example.com', 'x.example.org']);
+    expect(allowed.config!.egress.patterns).toEqual(['.example.net']);
+  });
+
+  it('target signing: the secret must be a Standard Webhooks secret', () => {
+    const good = load(MINIMAL.replace('url: http://127.0.0.1:9/sink', 'url: http://127.0.0.1:9/sink\n    sign: { secret: whsec_ZmFrZS1zaWduaW5nLWtleQ== }'));
+    expect(good.errors).toEqual([]);
+    expect(good.config!.targets.get('sink')!.sign!.key.toString()).toBe('fake-signing-key');
+    expect(good.config!.secrets).toContain('whsec_ZmFrZS1zaWduaW5nLWtleQ==');
+    const bad = load(MINIMAL.replace('url: http://127.0.0.1:9/sink', 'url: http://127.0.0.1:9/sink\n    sign: { secret: "not base64!" }'));
+    expect(bad.errors[0]).toMatch(/^routes\.yaml:10:21: targets\.sink\.sign\.secret: a Standard Webhooks secret is base64/);
+  });
+
   it('checks a Standard Webhooks secret', () => {
     const { errors } = load(MINIMAL.replace('scheme: github', 'scheme: standard-webhooks'));
     expect(errors).toHaveLength(1);

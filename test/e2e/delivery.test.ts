@@ -41,6 +41,10 @@ targets:
     url: ${sink}/signed
     sign: { secret: ${SIGNING} }
   templated: { url: "{{ callback }}" }
+  moved: { url: "${sink}/moved" }
+  following: { url: "${sink}/moved-too", followRedirects: true }
+  huge: { url: "${sink}/huge" }
+  rated: { url: "${sink}/rated", rateLimit: 5/s }
 routes:
   - name: to-slack
     source: gh
@@ -58,6 +62,10 @@ routes:
   - { name: broken, source: gh, topics: [broken.*], transform: '$number("not a number")', target: flaky }
   - { name: runaway, source: gh, topics: [runaway.*], transform: '($f := function($x) { $f($x + 1) }; $f(0))', target: flaky }
   - { name: batch, source: gh, topics: [batch.*], each: true, transform: 'items.{ "id": id }', target: flaky }
+  - { name: moved, source: gh, topics: [redirect.*], transform: '{ "n": n }', target: moved }
+  - { name: following, source: gh, topics: [redirect.*], transform: '{ "n": n }', target: following }
+  - { name: huge, source: gh, topics: [huge.*], transform: '{ "n": n }', target: huge }
+  - { name: rated, source: gh, topics: [rated.*], transform: '{ "n": n }', target: rated }
 `;
 }
 
@@ -232,6 +240,33 @@ describe('delivering', () => {
     expect(d).toMatchObject({ status: 'dead', last_error: 'egress to 169.254.169.254 is not allowed: add it to egress.allow if it should be' });
     expect(attemptsOf(d.id)[0]!.error).toBe(d.last_error);
     expect(sink.received.length).toBe(before);
+  });
+
+  it('redirects: not followed unless the target says so', async () => {
+    sink.script('/moved', [{ kind: 'status', status: 302, headers: { Location: '/landed' } }]);
+    sink.script('/moved-too', [{ kind: 'status', status: 307, headers: { Location: '/landed' } }]);
+    const id = await send('redirect', 'x', { n: 9 });
+    const moved = await settled(id, 'moved');
+    expect(moved).toMatchObject({ status: 'dead', last_status: 302, last_error: 'target answered 302 (a redirect: set followRedirects: true to follow it)' });
+    const following = await settled(id, 'following');
+    expect(following).toMatchObject({ status: 'succeeded', last_status: 200 });
+    expect(sink.received.filter((r) => r.path === '/landed').length).toBe(1);
+  });
+
+  it('reads at most 4 KiB of an answer, whatever its size', async () => {
+    sink.script('/huge', [{ kind: 'huge', bytes: 50 * 1024 * 1024 }]);
+    const id = await send('huge', 'x', { n: 10 });
+    const d = await settled(id, 'huge');
+    expect(d.status).toBe('succeeded');
+    expect(attemptsOf(d.id)[0]!.response_body).toBe('x'.repeat(4096));
+  });
+
+  it('rateLimit spaces the calls out: 10 calls at 5/s take at least a second', async () => {
+    await Promise.all(Array.from({ length: 10 }, (_, n) => send('rated', 'x', { n })));
+    const calls = await sink.waitFor((r) => r.filter((x) => x.path === '/rated').length >= 10);
+    const times = calls.filter((x) => x.path === '/rated').map((x) => x.at);
+    // a burst of 5, then one every 200 ms: the last can never come sooner than ~1 s after the first
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(900);
   });
 
   it('signs calls the Standard Webhooks way when the target has sign:', async () => {
