@@ -193,7 +193,7 @@ describe('bad input: one clear, positioned error each', () => {
     const text = MINIMAL.replace('url: http://127.0.0.1:9/sink', 'url: https://Hooks.Example.com:8443/x/{{ id }}') + '  - { name: dyn, source: github, target: { url: "{{ callback }}" } }\n';
     const { config, lines } = load(text);
     expect([...config!.egress.hosts]).toEqual(['hooks.example.com']);
-    expect(lines).toEqual(['routes.yaml:14:39: warning: routes[1].target.url: its host comes from a template, and egress.allow is empty: every call would be refused']);
+    expect(lines).toEqual(['routes.yaml:14:49: warning: routes[1].target.url: its host comes from a template, and egress.allow is empty: every call would be refused']);
     const allowed = load(`${text}egress: { allow: [api.partner.io, "*.example.net", "https://x.example.org/path"] }\n`);
     expect(allowed.lines).toEqual([]);
     expect([...allowed.config!.egress.hosts].sort()).toEqual(['api.partner.io', 'hooks.example.com', 'x.example.org']);
