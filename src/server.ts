@@ -3,12 +3,16 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { adminApp } from './admin/app.js';
 import type { Config } from './config/types.js';
 import { Sender } from './delivery/sender.js';
 import { Worker } from './delivery/worker.js';
 import { ingressApp } from './ingress/app.js';
 import { RejectionLog } from './ingress/rejections.js';
 import type { Logger } from './observe/log.js';
+import { Reloader, type ReloadResult } from './reload.js';
+import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
@@ -22,6 +26,10 @@ export interface ServerOptions {
   store?: Store;
   /** Worker settings (tests shorten the lease); false runs no worker. */
   worker?: { leaseMs?: number; pollMs?: number } | false;
+  /** The config file, for reloads (SIGHUP, the admin API); `watch` also reloads on every change to it. */
+  configFile?: string;
+  watch?: boolean;
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningServer {
@@ -32,6 +40,8 @@ export interface RunningServer {
   readonly worker?: Worker;
   config(): Config;
   setConfig(config: Config): void;
+  /** Reloads the config file now (undefined when the server was not started from a file). */
+  reload(trigger: string): ReloadResult | undefined;
   /** Stops accepting, lets requests and deliveries in flight finish, closes the store. */
   close(): Promise<void>;
 }
@@ -47,7 +57,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, ...(opts.worker ?? {}) });
   // A SQLite file has one server: claims left by a crashed run are stale now.
   if (worker && store.kind === 'sqlite') await store.releaseStaleLeases();
-  const app = ingressApp({ config: () => live, store, log: opts.log, rejections, onAccepted: () => worker?.wake() });
+  const reloader = opts.configFile
+    ? new Reloader(opts.configFile, () => live, (c) => (live = c), opts.log, opts.env ?? process.env)
+    : undefined;
+  const app = new Hono();
+  app.route('/admin', adminApp({ config: () => live, rejections, ...(reloader ? { reloader } : {}) }));
+  app.route('/', ingressApp({ config: () => live, store, log: opts.log, rejections, onAccepted: () => worker?.wake() }));
+  if (!live.admin.token) opts.log.info('admin API: no admin.token set, so /admin answers requests from this machine only');
   const host = opts.host ?? '0.0.0.0';
 
   const server = await new Promise<Server>((resolve, reject) => {
@@ -59,6 +75,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   server.requestTimeout = 60_000;
   const port = (server.address() as AddressInfo).port;
   worker?.start();
+  let watcher: ConfigWatcher | undefined;
+  if (reloader && opts.watch && opts.configFile) {
+    watcher = watchConfig(opts.configFile, live.hash, (text) => reloader.reload('file changed', text));
+  }
 
   let closing: Promise<void> | undefined;
   let draining = false;
@@ -76,9 +96,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     setConfig: (c) => {
       live = c;
     },
+    reload: (trigger) => reloader?.reload(trigger),
     close: () =>
       (closing ??= (async () => {
         draining = true;
+        watcher?.close();
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
           // Keep-alive connections go idle as their last response is sent: close them then, not at their timeout.

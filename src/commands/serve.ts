@@ -1,7 +1,7 @@
 // `switchboard serve`: load the config (refusing to start on any error), open
-// the store, listen; SIGTERM/SIGINT drain and exit 0.
+// the store, listen; SIGHUP reloads the config; SIGTERM/SIGINT drain and exit 0.
 import { createLogger } from '../observe/log.js';
-import { startServer } from '../server.js';
+import { startServer, type RunningServer } from '../server.js';
 import { StoreError } from '../store/types.js';
 import { loadForCommand, type IO } from './io.js';
 
@@ -9,9 +9,20 @@ export async function serveCommand(file: string, io: IO): Promise<number> {
   const config = loadForCommand(file, io);
   if (!config) return 1;
   const log = createLogger(io.env);
-  let server;
+
+  // Signal handlers go in before the server announces itself: a signal that
+  // finds no handler would kill the process (SIGHUP's default action).
+  let server: RunningServer | undefined;
+  let stopRequested: ((signal: string) => void) | undefined;
+  const stopSignal = new Promise<string>((resolve) => (stopRequested = resolve));
+  const onStop = (signal: string) => () => stopRequested!(signal);
+  const onHup = () => server?.reload('SIGHUP');
+  process.once('SIGTERM', onStop('SIGTERM'));
+  process.once('SIGINT', onStop('SIGINT'));
+  process.on('SIGHUP', onHup);
+
   try {
-    server = await startServer({ config, log });
+    server = await startServer({ config, log, configFile: file, watch: true, env: io.env });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') io.err(`switchboard: port ${config.server.port} is already in use (set PORT or server.port)`);
@@ -31,21 +42,16 @@ export async function serveCommand(file: string, io: IO): Promise<number> {
     `listening on port ${server.port}`,
   );
 
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'shutting down: finishing requests in flight');
-      server.close().then(
-        () => {
-          log.info('stopped');
-          resolve(0);
-        },
-        (err: unknown) => {
-          log.error({ err: (err as Error).message }, 'shutdown failed');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const signal = await stopSignal;
+  log.info({ signal }, 'shutting down: finishing requests in flight');
+  try {
+    await server.close();
+    log.info('stopped');
+    return 0;
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'shutdown failed');
+    return 1;
+  } finally {
+    process.off('SIGHUP', onHup);
+  }
 }

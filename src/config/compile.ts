@@ -126,6 +126,9 @@ export function compileConfig(input: CompileInput): CompileOutput {
     const verify = isObject(s.verify) && typeof s.verify.scheme === 'string' && !bad([...at, 'verify']) ? compileVerify([...at, 'verify'], s.verify) : undefined;
     if (bad(at)) continue;
     const path = s.path ?? `/${name}`;
+    const full = `${server.basePath}${path}`;
+    const reserved = ['/admin', '/healthz', '/readyz', '/metrics'].find((r) => full === r || full.startsWith(`${r}/`));
+    if (reserved) error(s.path ? [...at, 'path'] : at, `sources.${name}: ${full} is reserved for Switchboard's own ${reserved}; pick another path or basePath`, !s.path);
     const owner = pathOwners.get(path.replace(/\/+$/, '') || '/');
     if (owner) error(s.path ? [...at, 'path'] : at, `sources.${name}: path ${server.basePath}${path} is already used by source "${owner}"`, !s.path);
     else pathOwners.set(path.replace(/\/+$/, '') || '/', name);
@@ -387,6 +390,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     // Longest first, so a secret that contains another is masked whole.
     secrets: [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length),
     warnings: issues.filter((i) => i.severity === 'warning'),
+    document: input.data,
   };
   return { config: deepFreeze(config), issues };
 }

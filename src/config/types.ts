@@ -117,4 +117,6 @@ export interface Config {
   /** Values that must never be shown: interpolated values and every secret field. */
   readonly secrets: readonly string[];
   readonly warnings: readonly ConfigIssue[];
+  /** The file's data after ${env} interpolation: what GET /admin/config shows, secrets masked. */
+  readonly document: unknown;
 }
