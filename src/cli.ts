@@ -1,6 +1,8 @@
 // argv → one command function each. No logic of its own beyond parsing.
 import { parseArgs } from 'node:util';
 import { processIO, parseHeaderArg, type IO } from './commands/io.js';
+import { eventsCommand, replayCommand } from './commands/events.js';
+import { sendCommand } from './commands/send.js';
 import { serveCommand } from './commands/serve.js';
 import { sinkCommand } from './commands/sink.js';
 import { testCommand } from './commands/test.js';
@@ -17,6 +19,11 @@ Commands:
                                             dry run: topic, routes, the requests that would be sent
   serve [-c routes.yaml]                    run the webhook server
   sink [--port 9999]                        a local request bin: prints each request it gets, answers 200
+  send <source> <payload-file> [-H 'Name: value']... [--url http://host:port]
+                                            sign a payload as the source's provider would and post it
+  events [--source s] [--topic t] [--status dead] [--limit n] [--url …]
+                                            recent events, through the admin API
+  replay <event-id> [--url …]               send an event through its routes again
 
 Options:
   -c, --config <file>   config file (default: $SWITCHBOARD_CONFIG or ./routes.yaml)
@@ -39,6 +46,11 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         port: { type: 'string', short: 'p' },
+        url: { type: 'string' },
+        source: { type: 'string' },
+        topic: { type: 'string' },
+        status: { type: 'string' },
+        limit: { type: 'string' },
       },
     });
   } catch (err) {
@@ -65,8 +77,9 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
       case 'test':
         expectArgs(args, 0, 'test');
         return await testCommand(config, io);
-      case 'try': {
-        expectArgs(args, 2, 'try <source> <payload-file>');
+      case 'try':
+      case 'send': {
+        expectArgs(args, 2, `${command} <source> <payload-file>`);
         const headers: Record<string, string> = {};
         for (const h of values.header ?? []) {
           const pair = parseHeaderArg(h);
@@ -79,8 +92,26 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
           if (i <= 0) throw new UsageError(`bad query parameter "${q}": write it as name=value`);
           query[q.slice(0, i)] = q.slice(i + 1);
         }
-        return await tryCommand({ config, source: args[0]!, payloadFile: args[1]!, headers, query }, io);
+        const common = { config, source: args[0]!, payloadFile: args[1]!, headers, query };
+        if (command === 'try') return await tryCommand(common, io);
+        return await sendCommand({ ...common, ...(values.url ? { url: values.url } : {}) }, io);
       }
+      case 'events':
+        expectArgs(args, 0, 'events');
+        return await eventsCommand(
+          {
+            config,
+            ...(values.url ? { url: values.url } : {}),
+            ...(values.source ? { source: values.source } : {}),
+            ...(values.topic ? { topic: values.topic } : {}),
+            ...(values.status ? { status: values.status } : {}),
+            ...(values.limit ? { limit: values.limit } : {}),
+          },
+          io,
+        );
+      case 'replay':
+        expectArgs(args, 1, 'replay <event-id>');
+        return await replayCommand({ config, eventId: args[0]!, ...(values.url ? { url: values.url } : {}) }, io);
       case 'serve':
         expectArgs(args, 0, 'serve');
         return await serveCommand(config, io);

@@ -5,6 +5,7 @@ import { loadConfig } from './config/load.js';
 import { formatIssue } from './config/issues.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './observe/log.js';
+import type { Metrics } from './observe/metrics.js';
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -39,6 +40,7 @@ export class Reloader {
     private readonly set: (c: Config) => void,
     private readonly log: Logger,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly metrics?: Metrics,
   ) {
     const c = get();
     this.boot = { port: c.server.port, store: c.store };
@@ -51,6 +53,7 @@ export class Reloader {
     if (!result.config) {
       const errors = result.issues.filter((i) => i.severity === 'error').map(formatIssue);
       this.counts.failed++;
+      this.metrics?.reload(false, current.hash);
       this.last = { ok: false, at, trigger, version: current.hash, errors, needsRestart: [] };
       this.log.error({ trigger, errors, version: current.hash.slice(0, 12), reloads: this.counts }, `config reload failed: still serving version ${current.hash.slice(0, 12)}`);
       return this.last;
@@ -67,6 +70,7 @@ export class Reloader {
     this.set(next);
     this.loadedAt = at;
     this.counts.ok++;
+    this.metrics?.reload(true, next.hash);
     this.last = { ok: true, at, trigger, version: next.hash, errors: [], needsRestart };
     for (const w of next.warnings) this.log.warn({ warning: formatIssue(w) }, 'config warning');
     this.log.info(

@@ -11,6 +11,7 @@ import { Worker } from './delivery/worker.js';
 import { ingressApp } from './ingress/app.js';
 import { RejectionLog } from './ingress/rejections.js';
 import type { Logger } from './observe/log.js';
+import { Metrics } from './observe/metrics.js';
 import { Reloader, type ReloadResult } from './reload.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { openStore } from './store/open.js';
@@ -52,17 +53,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let live = opts.config;
   const store = opts.store ?? (await openStore(live.store));
   const rejections = new RejectionLog();
+  const metrics = new Metrics(store);
+  metrics.live(live.hash);
   const sender = new Sender();
   const worker =
-    opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, ...(opts.worker ?? {}) });
+    opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, metrics, ...(opts.worker ?? {}) });
   // A SQLite file has one server: claims left by a crashed run are stale now.
   if (worker && store.kind === 'sqlite') await store.releaseStaleLeases();
   const reloader = opts.configFile
-    ? new Reloader(opts.configFile, () => live, (c) => (live = c), opts.log, opts.env ?? process.env)
+    ? new Reloader(opts.configFile, () => live, (c) => (live = c), opts.log, opts.env ?? process.env, metrics)
     : undefined;
   const app = new Hono();
-  app.route('/admin', adminApp({ config: () => live, rejections, ...(reloader ? { reloader } : {}) }));
-  app.route('/', ingressApp({ config: () => live, store, log: opts.log, rejections, onAccepted: () => worker?.wake() }));
+  app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
+  app.route('/admin', adminApp({ config: () => live, rejections, store, onQueued: () => worker?.wake(), ...(reloader ? { reloader } : {}) }));
+  app.route('/', ingressApp({ config: () => live, store, log: opts.log, rejections, onAccepted: () => worker?.wake(), metrics }));
   if (!live.admin.token) opts.log.info('admin API: no admin.token set, so /admin answers requests from this machine only');
   const host = opts.host ?? '0.0.0.0';
 

@@ -5,6 +5,8 @@ import { Hono } from 'hono';
 import { formatIssue } from '../config/issues.js';
 import type { Config } from '../config/types.js';
 import type { RejectionLog } from '../ingress/rejections.js';
+import { parseBody } from '../lib/body.js';
+import type { DeliveryStatus, Store } from '../store/types.js';
 import { createRedactor, MASK, SENSITIVE_HEADER, type Redactor } from '../observe/redact.js';
 import type { Reloader } from '../reload.js';
 import { adminAuth } from './auth.js';
@@ -12,8 +14,13 @@ import { adminAuth } from './auth.js';
 export interface AdminDeps {
   config: () => Config;
   rejections: RejectionLog;
+  store: Store;
   reloader?: Reloader;
+  /** New work was queued (replay, retry): deliver it now. */
+  onQueued?: () => void;
 }
+
+const STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'filtered', 'dead', 'cancelled'];
 
 export function adminApp(deps: AdminDeps): Hono {
   const app = new Hono();
@@ -38,6 +45,91 @@ export function adminApp(deps: AdminDeps): Hono {
   });
 
   app.get('/rejections', (c) => c.json({ rejections: deps.rejections.list() }));
+
+  app.get('/events', async (c) => {
+    const q = c.req.query();
+    const limit = q.limit === undefined ? 50 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) return c.json({ error: 'limit must be a whole number from 1 to 500' }, 400);
+    if (q.status !== undefined && !STATUSES.includes(q.status as DeliveryStatus)) {
+      return c.json({ error: `status must be one of ${STATUSES.join(', ')}` }, 400);
+    }
+    const page = await deps.store.listEvents({
+      limit,
+      ...(q.source ? { source: q.source } : {}),
+      ...(q.topic ? { topic: q.topic } : {}),
+      ...(q.status ? { status: q.status as DeliveryStatus } : {}),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+    return c.json({
+      events: page.events.map((e) => ({ ...e, receivedAt: new Date(e.receivedAt).toISOString() })),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    });
+  });
+
+  app.get('/events/:id', async (c) => {
+    const event = await deps.store.getEvent(c.req.param('id'));
+    if (!event) return c.json({ error: 'no such event' }, 404);
+    const redact = createRedactor(deps.config().secrets);
+    const parsed = parseBody(event.body, event.contentType);
+    const text = parsed.ok && parsed.kind !== 'binary' ? redact.text(event.body.toString('utf8')) : undefined;
+    const deliveries = await deps.store.deliveriesFor(event.id);
+    const routes = new Map(deps.config().routes.map((r) => [r.name, r]));
+    return c.json({
+      id: event.id,
+      source: event.source,
+      topic: event.topic,
+      deliveryId: event.deliveryId ?? null,
+      receivedAt: new Date(event.receivedAt).toISOString(),
+      contentType: event.contentType ?? null,
+      headers: redact.headers(event.headers),
+      query: event.query ?? {},
+      body: text !== undefined ? { text, size: event.body.length } : { base64: event.body.toString('base64'), size: event.body.length },
+      payload: parsed.ok ? parsed.payload : null,
+      deliveries: await Promise.all(
+        deliveries.map(async (d) => ({
+          id: d.id,
+          route: d.route,
+          target: routes.get(d.route)?.target.name ?? null,
+          status: d.status,
+          attempts: d.attempts,
+          createdAt: new Date(d.createdAt).toISOString(),
+          nextAttemptAt: d.status === 'pending' ? new Date(d.nextAttemptAt).toISOString() : null,
+          lastStatus: d.lastStatus ?? null,
+          lastError: d.lastError ?? null,
+          calls: (await deps.store.attemptsFor(d.id)).map((a) => ({
+            startedAt: new Date(a.startedAt).toISOString(),
+            durationMs: a.durationMs,
+            request: a.request,
+            response: a.responseStatus !== undefined ? { status: a.responseStatus, headers: a.responseHeaders ?? {}, body: a.responseBody ?? '' } : null,
+            error: a.error ?? null,
+          })),
+        })),
+      ),
+    });
+  });
+
+  // Replay: the event goes through routing again with the config as it is now,
+  // as new deliveries (new ids, so receivers do not drop them as duplicates).
+  app.post('/events/:id/replay', async (c) => {
+    const event = await deps.store.getEvent(c.req.param('id'));
+    if (!event) return c.json({ error: 'no such event' }, 404);
+    const routes = (deps.config().routesBySource.get(event.source) ?? []).filter((r) => r.matchesTopic(event.topic)).map((r) => r.name);
+    if (routes.length === 0) return c.json({ error: `no route in the current config takes ${event.source} events with topic "${event.topic}"` }, 409);
+    const deliveries = await deps.store.replayEvent(event.id, routes, Date.now());
+    deps.onQueued?.();
+    return c.json({ event: event.id, deliveries: deliveries.map((id, i) => ({ id, route: routes[i] })) }, 202);
+  });
+
+  app.post('/deliveries/:id/retry', async (c) => {
+    const id = c.req.param('id');
+    const d = await deps.store.getDelivery(id);
+    if (!d) return c.json({ error: 'no such delivery' }, 404);
+    if (!(await deps.store.retryDelivery(id, Date.now()))) {
+      return c.json({ error: `only dead or cancelled deliveries can be retried (this one is ${d.status}); replay the event instead` }, 409);
+    }
+    deps.onQueued?.();
+    return c.json({ delivery: id, status: 'pending' }, 202);
+  });
 
   return app;
 }

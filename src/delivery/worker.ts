@@ -7,6 +7,7 @@ import type { Config, Target } from '../config/types.js';
 import { parseBody } from '../lib/body.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import type { Logger } from '../observe/log.js';
+import type { Metrics } from '../observe/metrics.js';
 import { createRedactor, type Redactor } from '../observe/redact.js';
 import type { AttemptRecord, ClaimedDelivery, Outcome, Store } from '../store/types.js';
 import { planDelivery, type OutgoingRequest, type PlannedEvent } from './plan.js';
@@ -25,6 +26,7 @@ export interface WorkerOptions {
   /** Longest sleep between looks at the store (work from other processes, clock drift). */
   pollMs?: number;
   random?: () => number;
+  metrics?: Metrics;
 }
 
 const REQUEST_BODY_KEPT = 64 * 1024;
@@ -120,6 +122,7 @@ export class Worker {
     const redact = createRedactor(config.secrets);
     const finish = async (attempts: AttemptRecord[], outcome: Outcome) => {
       await this.opts.store.finish(delivery.id, this.owner, attempts, outcome);
+      this.opts.metrics?.delivery(delivery.route, outcome.status === 'pending' ? 'retry' : outcome.status);
       const level = outcome.status === 'dead' ? 'warn' : 'info';
       this.opts.log[level](
         {
@@ -170,6 +173,7 @@ export class Worker {
       const signed = target.sign ? signRequest(req, target.sign.key) : req;
       const startedAt = Date.now();
       const result = await slot.run(() => this.opts.sender.send(signed, target));
+      this.opts.metrics?.attempt(target.name, result.durationMs / 1000, result.status);
       attempts.push({
         startedAt,
         durationMs: result.durationMs,

@@ -4,6 +4,7 @@
 import { Hono, type Context } from 'hono';
 import type { Config, Source } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
+import type { Metrics } from '../observe/metrics.js';
 import { createRedactor, SENSITIVE_HEADER } from '../observe/redact.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import type { Store } from '../store/types.js';
@@ -22,6 +23,7 @@ export interface IngressDeps {
   now?: () => number;
   /** Called after an event with deliveries is committed (wakes the worker at once). */
   onAccepted?: () => void;
+  metrics?: Metrics;
 }
 
 interface SourceIndex {
@@ -70,6 +72,7 @@ export function ingressApp(deps: IngressDeps): Hono {
         { at: new Date(now()).toISOString(), source: source.name, method, path: url.pathname, status, reason, headers, ...remote(c) },
         config.secrets,
       );
+      deps.metrics?.refused(source.name, reason);
       deps.log.warn({ source: source.name, status, reason, ms: elapsed(started) }, 'webhook rejected');
       return c.json({ error: reason }, status as 400, extraHeaders);
     };
@@ -78,6 +81,7 @@ export function ingressApp(deps: IngressDeps): Hono {
       const reply = scheme.challenge({ method, url: publicUrl, headers, query, rawBody: Buffer.alloc(0), now: now() }, source.verify);
       if (reply) {
         if (reply.status >= 400) return refuse(reply.status, reply.body);
+        deps.metrics?.webhook(source.name, '', 'handshake');
         deps.log.info({ source: source.name, status: reply.status }, 'handshake answered');
         return send(c, reply);
       }
@@ -109,6 +113,7 @@ export function ingressApp(deps: IngressDeps): Hono {
 
     const handshake = scheme.handshake?.(parsed.payload, source.verify);
     if (handshake) {
+      deps.metrics?.webhook(source.name, '', 'handshake');
       deps.log.info({ source: source.name, status: handshake.status }, 'handshake answered');
       return send(c, handshake);
     }
@@ -132,11 +137,13 @@ export function ingressApp(deps: IngressDeps): Hono {
       });
     } catch (err) {
       // Never 200 for what was not committed: the sender will retry.
+      deps.metrics?.webhook(source.name, who.topic, 'store_error');
       deps.log.error({ source: source.name, err: createRedactor(config.secrets).text((err as Error).message) }, 'store failed: webhook not accepted');
       return c.json({ error: 'store unavailable, retry later' }, 503, { 'Retry-After': '5' });
     }
 
     if (result.deliveries > 0) deps.onAccepted?.();
+    deps.metrics?.webhook(source.name, who.topic, result.duplicate ? 'duplicate' : 'accepted');
     deps.log.info(
       {
         source: source.name,

@@ -10,6 +10,10 @@ import {
   StoreError,
   type AttemptRecord,
   type ClaimedDelivery,
+  type EventPage,
+  type EventQuery,
+  type EventSummary,
+  type QueueStats,
   type IngestResult,
   type NewEvent,
   type Outcome,
@@ -244,16 +248,74 @@ export class SqliteStore implements Store {
     return row.t ?? undefined;
   }
 
-  async replayEvent(eventId: string, now: number): Promise<number> {
-    return this.guard(
-      () =>
-        this.db
-          .prepare(
-            `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
-               last_error = NULL, updated_at = ? WHERE event_id = ?`,
-          )
-          .run(now, now, eventId).changes,
+  async replayEvent(eventId: string, routes: readonly string[], now: number): Promise<string[]> {
+    return this.guard(() =>
+      this.db
+        .transaction(() => {
+          if (!this.db.prepare('SELECT 1 FROM events WHERE id = ?').get(eventId)) return [];
+          return routes.map((route) => {
+            const id = newId('dlv');
+            this.insertDelivery.run(id, eventId, route, now, now, now);
+            return id;
+          });
+        })
+        .immediate(),
     );
+  }
+
+  async listEvents(q: EventQuery): Promise<EventPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.cursor) {
+      where.push('e.id < ?');
+      params.push(q.cursor);
+    }
+    if (q.source) {
+      where.push('e.source = ?');
+      params.push(q.source);
+    }
+    if (q.topic) {
+      // a trailing * lists a family of topics (issues.*)
+      if (q.topic.endsWith('*')) {
+        where.push("e.topic LIKE ? ESCAPE '\\'");
+        params.push(`${q.topic.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%`);
+      } else {
+        where.push('e.topic = ?');
+        params.push(q.topic);
+      }
+    }
+    if (q.status) {
+      where.push('EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = ?)');
+      params.push(q.status);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT e.id, e.source, e.topic, e.delivery_id, e.received_at, length(e.body) AS size
+         FROM events e ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id DESC LIMIT ?`,
+      )
+      .all(...params, q.limit + 1) as { id: string; source: string; topic: string; delivery_id: string | null; received_at: number; size: number }[];
+    const page = rows.slice(0, q.limit);
+    const counts = this.db.prepare('SELECT status, count(*) AS n FROM deliveries WHERE event_id = ? GROUP BY status');
+    const events: EventSummary[] = page.map((r) => ({
+      id: r.id,
+      source: r.source,
+      topic: r.topic,
+      ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
+      receivedAt: r.received_at,
+      size: r.size,
+      deliveries: Object.fromEntries((counts.all(r.id) as { status: string; n: number }[]).map((c) => [c.status, c.n])),
+    }));
+    return rows.length > q.limit ? { events, nextCursor: page[page.length - 1]!.id } : { events };
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const row = this.db
+      .prepare(
+        `SELECT sum(status = 'pending') AS pending, sum(status = 'dead') AS dead,
+                min(CASE WHEN status = 'pending' THEN created_at END) AS oldest FROM deliveries`,
+      )
+      .get() as { pending: number | null; dead: number | null; oldest: number | null };
+    return { pending: row.pending ?? 0, dead: row.dead ?? 0, oldestPendingAgeSeconds: row.oldest === null ? 0 : Math.max(0, (now - row.oldest) / 1000) };
   }
 
   async retryDelivery(deliveryId: string, now: number): Promise<boolean> {

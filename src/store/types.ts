@@ -103,8 +103,17 @@ export interface Store {
   getDelivery(id: string): Promise<StoredDelivery | undefined>;
   /** When the next pending delivery can be claimed (undefined: none pending). */
   nextDueAt(): Promise<number | undefined>;
-  /** Every delivery of the event back to pending, due now, with a fresh retry budget. Returns how many. */
-  replayEvent(eventId: string, now: number): Promise<number>;
+  /**
+   * Replays an event: a new pending delivery, due now, for each of `routes`
+   * (the routes that match it in the config as it is now). New deliveries have
+   * new ids, so receivers do not drop a deliberate replay as a duplicate.
+   * Returns the new delivery ids (none when the event does not exist).
+   */
+  replayEvent(eventId: string, routes: readonly string[], now: number): Promise<string[]>;
+  /** Newest first; `cursor` is the last id of the previous page. */
+  listEvents(query: EventQuery): Promise<EventPage>;
+  /** Queue figures for metrics and health. */
+  queueStats(now: number): Promise<QueueStats>;
   /** One dead (or cancelled) delivery back to pending. False when it is not dead or cancelled. */
   retryDelivery(deliveryId: string, now: number): Promise<boolean>;
   /**
@@ -116,6 +125,39 @@ export interface Store {
   /** Can the store be written to right now? For /readyz. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface EventQuery {
+  readonly source?: string;
+  readonly topic?: string;
+  /** Events with at least one delivery in this state. */
+  readonly status?: DeliveryStatus;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+export interface EventSummary {
+  readonly id: string;
+  readonly source: string;
+  readonly topic: string;
+  readonly deliveryId?: string;
+  readonly receivedAt: number;
+  readonly size: number;
+  /** How many of its deliveries are in each state. */
+  readonly deliveries: Readonly<Partial<Record<DeliveryStatus, number>>>;
+}
+
+export interface EventPage {
+  readonly events: readonly EventSummary[];
+  /** Pass back for the next (older) page; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+export interface QueueStats {
+  readonly pending: number;
+  readonly dead: number;
+  /** Seconds since the oldest pending delivery was created (0 when none). */
+  readonly oldestPendingAgeSeconds: number;
 }
 
 /** A problem with the store the server cannot fix itself (answered 503, never 200). */

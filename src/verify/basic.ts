@@ -21,4 +21,5 @@ export const basic: Scheme = {
     const passOk = safeEqualText(pass, s.password!);
     return userOk && passOk ? OK : reject('credentials mismatch', CHALLENGE);
   },
+  sign: (_body, s) => ({ Authorization: `Basic ${Buffer.from(`${s.username!}:${s.password!}`).toString('base64')}` }),
 };

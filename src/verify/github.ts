@@ -1,4 +1,4 @@
-import { verifyHmacHeader } from './crypto.js';
+import { hmac, verifyHmacHeader } from './crypto.js';
 import { joinTopic, text, type Scheme } from './types.js';
 
 /** GitHub: X-Hub-Signature-256 (HMAC-SHA256, hex, `sha256=`); topic `event.action`. */
@@ -15,6 +15,10 @@ export const github: Scheme = {
       encoding: 'hex',
       message: (r) => [r.rawBody],
     }),
+  sign: (body, s, ctx) => ({
+    'X-Hub-Signature-256': `sha256=${hmac('sha256', s.secrets[0]!, body).toString('hex')}`,
+    'X-GitHub-Delivery': ctx.id,
+  }),
   topic: (e) => joinTopic(e.headers['x-github-event'], text(e.payload, 'action')),
   id: (e) => e.headers['x-github-delivery'] || undefined,
 };

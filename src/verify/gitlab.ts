@@ -15,6 +15,7 @@ export const gitlab: Scheme = {
     for (const secret of s.secrets) if (safeEqualText(token, secret)) ok = true;
     return ok ? OK : reject('token mismatch');
   },
+  sign: (_body, s, ctx) => ({ 'X-Gitlab-Token': s.secrets[0]!, 'X-Gitlab-Event-UUID': ctx.id }),
   // object_kind ("merge_request") is stable across GitLab versions; the header
   // ("Merge Request Hook") is the fallback for payloads without it.
   topic: (e) =>

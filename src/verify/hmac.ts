@@ -1,4 +1,4 @@
-import { checkTimestamp, verifyHmacHeader } from './crypto.js';
+import { checkTimestamp, hmac as mac, verifyHmacHeader } from './crypto.js';
 import type { Scheme, SignedRequest } from './types.js';
 
 /**
@@ -41,5 +41,13 @@ export const hmac: Scheme = {
       if (!fresh.ok) return fresh;
     }
     return verifyHmacHeader(req, s.secrets, spec);
+  },
+  sign: (body, s, ctx) => {
+    const ts = String(Math.floor(ctx.now / 1000));
+    const headers: Record<string, string> = s.timestampHeader ? { [s.timestampHeader]: ts } : {};
+    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const req = { method: 'POST', url: ctx.url, headers: lower, query: {}, rawBody: body, now: ctx.now };
+    const sig = mac(s.algorithm, s.secrets[0]!, ...message(s.signed, s.timestampHeader, req)).toString(s.encoding);
+    return { ...headers, [s.header!]: `${s.prefix ?? ''}${sig}` };
   },
 };

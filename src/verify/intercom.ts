@@ -1,4 +1,4 @@
-import { verifyHmacHeader } from './crypto.js';
+import { hmac, verifyHmacHeader } from './crypto.js';
 import { text, type Scheme } from './types.js';
 
 /** Intercom: X-Hub-Signature HMAC-SHA1 hex (`sha1=`); topic `topic`; id `id`. */
@@ -15,6 +15,7 @@ export const intercom: Scheme = {
       encoding: 'hex',
       message: (r) => [r.rawBody],
     }),
+  sign: (body, s) => ({ 'X-Hub-Signature': `sha1=${hmac('sha1', s.secrets[0]!, body).toString('hex')}` }),
   topic: (e) => text(e.payload, 'topic'),
   id: (e) => text(e.payload, 'id'),
 };

@@ -1,4 +1,4 @@
-import { safeEqualText, verifyHmacHeader } from './crypto.js';
+import { hmac, safeEqualText, verifyHmacHeader } from './crypto.js';
 import { field, joinTopic, text, type Scheme } from './types.js';
 
 /** Meta (Facebook, Instagram, WhatsApp): X-Hub-Signature-256; topic `object.field`; GET hub.challenge. */
@@ -15,6 +15,7 @@ export const meta: Scheme = {
       encoding: 'hex',
       message: (r) => [r.rawBody],
     }),
+  sign: (body, s) => ({ 'X-Hub-Signature-256': `sha256=${hmac('sha256', s.secrets[0]!, body).toString('hex')}` }),
   // Subscribing a callback URL: GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…
   challenge: (req, s) => {
     if (req.query['hub.mode'] !== 'subscribe' || typeof req.query['hub.challenge'] !== 'string') return undefined;

@@ -7,5 +7,6 @@ export const none: Scheme = {
   required: [],
   optional: [],
   verify: () => OK,
+  sign: () => ({}),
   warning: 'verification is off (scheme: none): anyone who can reach this URL can send events',
 };

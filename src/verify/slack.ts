@@ -1,4 +1,4 @@
-import { checkTimestamp, verifyHmacHeader } from './crypto.js';
+import { checkTimestamp, hmac, verifyHmacHeader } from './crypto.js';
 import { field, reject, text, type Scheme } from './types.js';
 
 const SIGNATURE = {
@@ -21,6 +21,10 @@ export const slack: Scheme = {
     const fresh = checkTimestamp(ts, req.now, s.toleranceMs);
     if (!fresh.ok) return fresh;
     return verifyHmacHeader(req, s.secrets, SIGNATURE);
+  },
+  sign: (body, s, ctx) => {
+    const ts = String(Math.floor(ctx.now / 1000));
+    return { 'X-Slack-Request-Timestamp': ts, 'X-Slack-Signature': `v0=${hmac('sha256', s.secrets[0]!, `v0:${ts}:`, body).toString('hex')}` };
   },
   // Slack confirms a new Events API URL by posting a challenge to echo back.
   handshake: (payload) =>

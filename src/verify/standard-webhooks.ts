@@ -35,6 +35,11 @@ export const standardWebhooks: Scheme = {
     }
     return ok ? OK : reject('signature mismatch');
   },
+  sign: (body, s, ctx) => {
+    const ts = String(Math.floor(ctx.now / 1000));
+    const sig = hmac('sha256', key(s.secrets[0]!), `${ctx.id}.${ts}.`, body).toString('base64');
+    return { 'webhook-id': ctx.id, 'webhook-timestamp': ts, 'webhook-signature': `v1,${sig}` };
+  },
   topic: (e) => text(e.payload, 'type'),
   // The secret is base64 (Svix and others prefix it with `whsec_`); the key is its decoded bytes.
   checkSecret: (secret) => {

@@ -34,6 +34,10 @@ export const stripe: Scheme = {
     }
     return ok ? OK : reject('signature mismatch');
   },
+  sign: (body, s, ctx) => {
+    const t = Math.floor(ctx.now / 1000);
+    return { 'Stripe-Signature': `t=${t},v1=${hmac('sha256', s.secrets[0]!, `${t}.`, body).toString('hex')}` };
+  },
   topic: (e) => text(e.payload, 'type'),
   id: (e) => text(e.payload, 'id'),
 };

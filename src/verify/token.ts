@@ -18,4 +18,9 @@ export const token: Scheme = {
     for (const secret of s.secrets) if (safeEqualText(token, secret)) ok = true;
     return ok ? OK : reject('token mismatch');
   },
+  sign: (_body, s) => {
+    const header = s.header ?? 'Authorization';
+    const prefix = s.prefix ?? (header.toLowerCase() === 'authorization' ? 'Bearer ' : '');
+    return { [header]: `${prefix}${s.secrets[0]!}` };
+  },
 };

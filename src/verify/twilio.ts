@@ -65,6 +65,11 @@ export const twilio: Scheme = {
     }
     return ok ? OK : reject('signature mismatch');
   },
+  sign: (body, s, ctx) => {
+    const url = s.url ?? ctx.url;
+    const req = { method: 'POST', url, headers: { 'content-type': ctx.contentType }, query: {}, rawBody: body, now: ctx.now };
+    return { 'X-Twilio-Signature': hmac('sha1', s.secrets[0]!, signedText(url, req)).toString('base64') };
+  },
   accepted: () => ({ status: 200, headers: { 'Content-Type': 'text/xml; charset=utf-8' }, body: EMPTY_TWIML }),
   topic: (e) => {
     const p = e.payload;

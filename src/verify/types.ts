@@ -40,6 +40,15 @@ export interface SignedRequest {
   readonly now: number;
 }
 
+export interface SignContext {
+  /** The full URL the request goes to. */
+  readonly url: string;
+  readonly now: number;
+  /** A fresh delivery id, for schemes that carry one. */
+  readonly id: string;
+  readonly contentType: string;
+}
+
 /** Short, fixed reasons: they are shown to senders and in the inspector, so they never hold data. */
 export type RejectReason =
   | 'missing signature'
@@ -90,6 +99,12 @@ export interface Scheme {
   challenge?(req: SignedRequest, settings: VerifySettings): Reply | undefined;
   /** The answer to an accepted webhook when the source sets no `respond` (Twilio wants TwiML). */
   accepted?(): Reply;
+  /**
+   * Signs a body as the provider would, for `switchboard send` (local testing):
+   * the headers to add. Absent when signing needs something the config does not
+   * hold (Discord's private key).
+   */
+  sign?(body: Buffer, settings: VerifySettings, ctx: SignContext): Record<string, string>;
 }
 
 /** Reads `a.b.c` from a parsed payload; undefined when any step is missing. */

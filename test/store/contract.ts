@@ -191,22 +191,69 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       }
     });
 
-    it('replays an event and retries a dead delivery with a fresh budget', async () => {
+    it('replays an event as new deliveries, and retries a dead delivery with a fresh budget', async () => {
       const store = await open();
       try {
         const { eventId } = await store.ingest(event({ routes: ['a', 'b'] }));
         const claimed = await store.claimDue('w', Date.now(), 60_000, 10);
         await store.finish(claimed[0]!.delivery.id, 'w', [], { status: 'succeeded' });
         await store.finish(claimed[1]!.delivery.id, 'w', [], { status: 'dead', error: 'target answered 400' });
-        expect(await store.retryDelivery(claimed[0]!.delivery.id, 5)).toBe(false); // succeeded: not retryable, replay it instead
+        expect(await store.retryDelivery(claimed[0]!.delivery.id, 5)).toBe(false); // succeeded: replay the event instead
         expect(await store.retryDelivery(claimed[1]!.delivery.id, 5)).toBe(true);
         expect(await store.getDelivery(claimed[1]!.delivery.id)).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: 5 });
-        expect(await store.replayEvent(eventId, 7)).toBe(2);
-        expect((await store.deliveriesFor(eventId)).map((d) => [d.status, d.nextAttemptAt])).toEqual([
-          ['pending', 7],
-          ['pending', 7],
+        const replayed = await store.replayEvent(eventId, ['a', 'c'], 7);
+        expect(replayed).toHaveLength(2);
+        const all = await store.deliveriesFor(eventId);
+        expect(all.map((d) => [d.route, d.status])).toEqual([
+          ['a', 'succeeded'],
+          ['b', 'pending'],
+          ['a', 'pending'],
+          ['c', 'pending'],
         ]);
-        expect(await store.replayEvent('evt_missing', 7)).toBe(0);
+        expect(all.slice(2).map((d) => d.id)).toEqual(replayed);
+        expect(await store.replayEvent('evt_missing', ['a'], 7)).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('lists events newest first, filtered, in pages', async () => {
+      const store = await open();
+      try {
+        const ids: string[] = [];
+        for (let i = 0; i < 7; i++) {
+          ids.push((await store.ingest(event({ source: i % 2 ? 'stripe' : 'github', topic: i < 3 ? 'issues.opened' : 'push', routes: i === 6 ? [] : ['a'] }))).eventId);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        const first = await store.listEvents({ limit: 3 });
+        expect(first.events.map((e) => e.id)).toEqual([ids[6], ids[5], ids[4]]);
+        const second = await store.listEvents({ limit: 3, cursor: first.nextCursor! });
+        expect(second.events.map((e) => e.id)).toEqual([ids[3], ids[2], ids[1]]);
+        const last = await store.listEvents({ limit: 3, cursor: second.nextCursor! });
+        expect(last.events.map((e) => e.id)).toEqual([ids[0]]);
+        expect(last.nextCursor).toBeUndefined();
+        expect((await store.listEvents({ limit: 10, source: 'stripe' })).events.map((e) => e.id)).toEqual([ids[5], ids[3], ids[1]]);
+        expect((await store.listEvents({ limit: 10, topic: 'issues.*' })).events.map((e) => e.id)).toEqual([ids[2], ids[1], ids[0]]);
+        expect((await store.listEvents({ limit: 10, topic: 'push', source: 'github' })).events.map((e) => e.id)).toEqual([ids[6], ids[4]]);
+        const [c] = await store.claimDue('w', Date.now(), 60_000, 1);
+        await store.finish(c!.delivery.id, 'w', [], { status: 'dead', error: 'x' });
+        expect((await store.listEvents({ limit: 10, status: 'dead' })).events.map((e) => e.id)).toEqual([c!.event.id]);
+        const summary = (await store.listEvents({ limit: 1 })).events[0]!;
+        expect(summary).toMatchObject({ source: 'github', topic: 'push', size: 19, deliveries: {} });
+        expect((await store.listEvents({ limit: 10, status: 'pending' })).events.length).toBe(5);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('reports queue depth, dead letters and the age of the oldest pending delivery', async () => {
+      const store = await open();
+      try {
+        expect(await store.queueStats(Date.now())).toEqual({ pending: 0, dead: 0, oldestPendingAgeSeconds: 0 });
+        await store.ingest(event({ receivedAt: 1_000_000, routes: ['a', 'b'] }));
+        const [c] = await store.claimDue('w', 2_000_000, 60_000, 1);
+        await store.finish(c!.delivery.id, 'w', [], { status: 'dead', error: 'x' });
+        expect(await store.queueStats(1_010_000)).toEqual({ pending: 1, dead: 1, oldestPendingAgeSeconds: 10 });
       } finally {
         await store.close();
       }

@@ -1,0 +1,58 @@
+// `switchboard send <source> <payload-file>`: signs a payload the way the
+// source's provider would, with the secret from the config, and posts it to a
+// running server: for trying routes end to end without the real provider.
+import { randomUUID } from 'node:crypto';
+import { hint } from '../config/didyoumean.js';
+import { loadForCommand, paint, readPayloadFile, type IO } from './io.js';
+
+export interface SendOptions {
+  config: string;
+  source: string;
+  payloadFile: string;
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  /** The server's base URL (default http://127.0.0.1:<port>). */
+  url?: string;
+}
+
+export async function sendCommand(opts: SendOptions, io: IO): Promise<number> {
+  const config = loadForCommand(opts.config, io);
+  if (!config) return 1;
+  const source = config.sources.get(opts.source);
+  if (!source) {
+    io.err(`unknown source "${opts.source}"${hint(opts.source, config.sources.keys())} (sources: ${[...config.sources.keys()].join(', ')})`);
+    return 1;
+  }
+  const scheme = source.verify.scheme;
+  if (!scheme.sign) {
+    io.err(`switchboard send cannot sign for the ${scheme.name} scheme: its signatures are made with a private key the config does not hold (it has only the public key).`);
+    return 1;
+  }
+  const loaded = readPayloadFile(opts.payloadFile, opts.headers['content-type']);
+  if ('error' in loaded) {
+    io.err(loaded.error);
+    return 1;
+  }
+  const base = (opts.url ?? `http://127.0.0.1:${config.server.port}`).replace(/\/+$/, '');
+  const search = new URLSearchParams(opts.query).toString();
+  const url = `${base}${config.server.basePath}${source.path}${search ? `?${search}` : ''}`;
+  const body = Buffer.from(loaded.raw);
+  const signed = scheme.sign(body, source.verify, { url, now: Date.now(), id: randomUUID(), contentType: loaded.contentType });
+  const headers: Record<string, string> = { 'Content-Type': loaded.contentType, ...signed, ...opts.headers };
+  if (scheme.name === 'github' && !Object.keys(headers).some((h) => h.toLowerCase() === 'x-github-event')) {
+    io.err(paint(io).yellow(`note: GitHub names the event in a header; add -H 'X-GitHub-Event: <event>' (e.g. issue_comment) for its topic`));
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers, body });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    io.err(`cannot reach ${url}${cause ? ` (${cause})` : ''}: is \`switchboard serve\` running? (--url sets where)`);
+    return 1;
+  }
+  const text = await res.text();
+  const c = paint(io);
+  io.out(`${res.ok ? c.green(`HTTP ${res.status}`) : c.red(`HTTP ${res.status}`)} ${url}`);
+  if (text) io.out(text);
+  return res.ok ? 0 : 1;
+}
