@@ -63,7 +63,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const reloader = opts.configFile
     ? new Reloader(opts.configFile, () => live, (c) => (live = c), opts.log, opts.env ?? process.env, metrics)
     : undefined;
-  const app = new Hono();
+  const app = new Hono({ strict: false });
   app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
   app.route('/admin', adminApp({ config: () => live, rejections, store, onQueued: () => worker?.wake(), ...(reloader ? { reloader } : {}) }));
   app.route('/', ingressApp({ config: () => live, store, log: opts.log, rejections, onAccepted: () => worker?.wake(), metrics }));

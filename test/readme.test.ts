@@ -56,7 +56,9 @@ describe('README', () => {
       console.warn(`skipped: the README's quick start needs ${missing.join(', ')}, not installed here`);
       ctx.skip();
     }
-    const snippet = block('In a third terminal', 'sh');
+    const sendLine = block('In a third terminal', 'sh');
+    expect(sendLine).toContain('npx switchboard send -c routes.example.yaml github');
+    const snippet = block('what it does by hand', 'sh');
     expect(snippet).toContain('curl -i http://localhost:8080/hooks/github');
     expect(README).toContain('npx switchboard sink          # terminal 1');
 
@@ -83,6 +85,12 @@ describe('README', () => {
       await waitForLog(server, (l) => l.event === id && l.msg === 'delivery succeeded');
       expect(sinkOut).toMatch(/POST \/slack\n/);
       expect(sinkOut).toContain('"text": "octocat on Spelling error in the README file: Hello"');
+
+      // and the `send` line (npx resolves to this package's bin)
+      const sent = spawnSync('bash', ['-c', `${sendLine.replace('npx switchboard', `node ${join(ROOT, 'bin/switchboard.js')}`).trim()} --url http://127.0.0.1:${port}`], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      expect(sent.stdout).toMatch(new RegExp(`^HTTP 200 http://127\\.0\\.0\\.1:${port}/hooks/github$`, 'm'));
+      const sentId = /"id":"(evt_[0-9a-f]{32})"/.exec(sent.stdout)?.[1];
+      await waitForLog(server, (l) => l.event === sentId && l.msg === 'delivery succeeded');
     } finally {
       server?.proc.kill('SIGTERM');
       await server?.exit;

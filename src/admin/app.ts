@@ -1,6 +1,7 @@
 // The admin API under /admin. This part: the live config (secrets masked), the
 // last reload's outcome, reload on demand, and recent rejections. Events,
 // replay, the inspector and metrics build on it.
+import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { formatIssue } from '../config/issues.js';
 import type { Config } from '../config/types.js';
@@ -22,8 +23,20 @@ export interface AdminDeps {
 
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'filtered', 'dead', 'cancelled'];
 
+const INSPECTOR = new URL('../../public/inspector.html', import.meta.url);
+
+/** The page holds no data of its own (it asks the API, with the token), so it is served without auth. */
+const PAGE_HEADERS = {
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
 export function adminApp(deps: AdminDeps): Hono {
-  const app = new Hono();
+  const app = new Hono({ strict: false }); // /admin and /admin/ are the same page
+  const page = readFileSync(INSPECTOR, 'utf8');
+  app.get('/', (c) => c.html(page, 200, PAGE_HEADERS));
   app.use('*', adminAuth(deps.config));
 
   app.get('/config', (c) => {
