@@ -27,6 +27,8 @@ export interface ServerOptions {
   store?: Store;
   /** Worker settings (tests shorten the lease); false runs no worker. */
   worker?: { leaseMs?: number; pollMs?: number } | false;
+  /** How often settled events past their retention are pruned (default every 10 minutes). */
+  pruneEveryMs?: number;
   /** The config file, for reloads (SIGHUP, the admin API); `watch` also reloads on every change to it. */
   configFile?: string;
   watch?: boolean;
@@ -57,7 +59,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   metrics.live(live.hash);
   const sender = new Sender();
   const worker =
-    opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, metrics, ...(opts.worker ?? {}) });
+    opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...(opts.worker ?? {}) });
   // A SQLite file has one server: claims left by a crashed run are stale now.
   if (worker && store.kind === 'sqlite') await store.releaseStaleLeases();
   const reloader = opts.configFile
@@ -79,6 +81,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   server.requestTimeout = 60_000;
   const port = (server.address() as AddressInfo).port;
   worker?.start();
+  const pruner = startPruning(store, () => live, opts.log, opts.pruneEveryMs ?? 600_000);
   let watcher: ConfigWatcher | undefined;
   if (reloader && opts.watch && opts.configFile) {
     watcher = watchConfig(opts.configFile, live.hash, (text) => reloader.reload('file changed', text));
@@ -105,6 +108,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       (closing ??= (async () => {
         draining = true;
         watcher?.close();
+        clearInterval(pruner);
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
           // Keep-alive connections go idle as their last response is sent: close them then, not at their timeout.
@@ -122,4 +126,32 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         await store.close();
       })()),
   };
+}
+
+/** Retention: settled events older than `retention` go, in small batches that yield between them. */
+function startPruning(store: Store, config: () => Config, log: Logger, everyMs: number): NodeJS.Timeout {
+  let running = false;
+  const run = async () => {
+    if (running) return;
+    running = true;
+    let total = 0;
+    try {
+      const cutoff = Date.now() - config().retentionMs;
+      for (;;) {
+        const n = await store.prune(cutoff, 500);
+        total += n;
+        if (n < 500) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      if (total > 0) log.info({ pruned: total, olderThan: new Date(cutoff).toISOString() }, 'pruned settled events past retention');
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'pruning failed; will try again');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void run(), everyMs);
+  timer.unref();
+  setTimeout(() => void run(), Math.min(everyMs, 60_000)).unref();
+  return timer;
 }

@@ -41,8 +41,9 @@ interface RawRoute { name: string; source: string; topics?: string[]; filter?: s
 interface RawExpectation { route: string; skipped?: boolean; body?: unknown; bodies?: unknown[]; url?: string; method?: string; headers?: Record<string, unknown>; error?: string }
 interface RawTest { name: string; source: string; headers?: Record<string, unknown>; query?: Record<string, unknown>; contentType?: string; payload: unknown; expect: RawExpectation[] }
 interface RawConfig {
-  server?: { port?: number; basePath?: string; maxBodySize?: string | number; publicUrl?: string };
+  server?: { port?: number; basePath?: string; maxBodySize?: string | number; publicUrl?: string; lease?: string };
   store?: string;
+  retention?: string;
   admin?: { token?: string };
   defaults?: { timeout?: string; retry?: RawRetry };
   egress?: { allow?: string[] };
@@ -100,6 +101,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     basePath: (rawServer.basePath ?? '/hooks').replace(/\/+$/, ''),
     maxBodySize: parseSize(rawServer.maxBodySize ?? '1mb') ?? 1024 * 1024,
     ...(rawServer.publicUrl ? { publicUrl: rawServer.publicUrl.replace(/\/+$/, '') } : {}),
+    leaseMs: parseDuration(rawServer.lease ?? '60s') ?? 60_000,
   };
   const store = env.SWITCHBOARD_STORE || (typeof raw.store === 'string' && !bad(['store']) ? raw.store : DEFAULT_STORE);
   const adminToken = isObject(raw.admin) && typeof raw.admin.token === 'string' ? raw.admin.token : env.SWITCHBOARD_ADMIN_TOKEN || undefined;
@@ -370,6 +372,12 @@ export function compileConfig(input: CompileInput): CompileOutput {
     for (const at of templatedHosts) warn(at, `${label(at)}: its host comes from a template, and egress.allow is empty: every call would be refused`, false);
   }
 
+  // A claim must outlive the calls made under it, or a slow target would see a second worker step in.
+  const longest = Math.max(defaults.timeoutMs, ...[...targets.values()].map((t) => t.timeoutMs), ...routes.map((r) => r.target.timeoutMs));
+  if (server.leaseMs <= longest) {
+    error(rawServer.lease ? ['server', 'lease'] : ['server'], `server.lease (${server.leaseMs} ms) must be longer than the longest target timeout (${longest} ms)`, !rawServer.lease);
+  }
+
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 || input.badPaths.length > 0) return { issues };
   const routesBySource = new Map<string, Route[]>();
@@ -379,6 +387,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     hash: createHash('sha256').update(yaml.text).digest('hex'),
     server,
     store,
+    retentionMs: typeof raw.retention === 'string' && !bad(['retention']) ? (parseDuration(raw.retention) ?? 604_800_000) : 604_800_000,
     admin: adminToken ? { token: adminToken } : {},
     defaults,
     egress: { hosts: egressHosts, patterns: egressPatterns },

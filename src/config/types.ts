@@ -102,8 +102,12 @@ export interface Config {
     readonly basePath: string;
     readonly maxBodySize: number;
     readonly publicUrl?: string;
+    /** How long a claim on a delivery holds. */
+    readonly leaseMs: number;
   };
   readonly store: string;
+  /** Settled events older than this are pruned. */
+  readonly retentionMs: number;
   readonly admin: { readonly token?: string };
   readonly defaults: { readonly timeoutMs: number; readonly retry: RetryPolicy };
   /** Hosts outgoing calls may go to: those written in target URLs plus egress.allow. */

@@ -220,7 +220,7 @@ export class SqliteStore implements Store {
                  last_status = COALESCE(?, last_status), last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
                WHERE id = ? AND lease_owner = ?`,
             )
-            .run(outcome.status, attempts.length, nextAttemptAt, lastStatus, why, now, deliveryId, owner);
+            .run(outcome.status, attempts.length > 0 ? 1 : 0, nextAttemptAt, lastStatus, why, now, deliveryId, owner);
         })
         .immediate(),
     );
@@ -306,6 +306,20 @@ export class SqliteStore implements Store {
       deliveries: Object.fromEntries((counts.all(r.id) as { status: string; n: number }[]).map((c) => [c.status, c.n])),
     }));
     return rows.length > q.limit ? { events, nextCursor: page[page.length - 1]!.id } : { events };
+  }
+
+  async prune(cutoff: number, batch: number): Promise<number> {
+    return this.guard(
+      () =>
+        this.db
+          .prepare(
+            `DELETE FROM events WHERE id IN (
+               SELECT e.id FROM events e WHERE e.received_at < ?
+                 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'dead'))
+               LIMIT ?)`,
+          )
+          .run(cutoff, batch).changes,
+    );
   }
 
   async queueStats(now: number): Promise<QueueStats> {

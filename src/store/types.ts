@@ -97,7 +97,11 @@ export interface Store {
    * lease that runs out (its worker died) makes the delivery claimable again.
    */
   claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
-  /** Records the attempts made (possibly none) and the outcome, releasing the claim; `attempts` counts HTTP tries. */
+  /**
+   * Records the calls made (possibly none) and the outcome, releasing the claim.
+   * The delivery's `attempts` counts tries: one per finish that made any call
+   * (an `each` delivery makes several calls per try).
+   */
   finish(deliveryId: string, owner: string, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void>;
   attemptsFor(deliveryId: string): Promise<StoredAttempt[]>;
   getDelivery(id: string): Promise<StoredDelivery | undefined>;
@@ -112,6 +116,12 @@ export interface Store {
   replayEvent(eventId: string, routes: readonly string[], now: number): Promise<string[]>;
   /** Newest first; `cursor` is the last id of the previous page. */
   listEvents(query: EventQuery): Promise<EventPage>;
+  /**
+   * Deletes up to `batch` events received before `cutoff` whose deliveries are
+   * all settled (succeeded, filtered, cancelled) — never one with a pending or
+   * dead delivery. Returns how many; call again while it returns `batch`.
+   */
+  prune(cutoff: number, batch: number): Promise<number>;
   /** Queue figures for metrics and health. */
   queueStats(now: number): Promise<QueueStats>;
   /** One dead (or cancelled) delivery back to pending. False when it is not dead or cancelled. */

@@ -9,7 +9,8 @@ describe('a valid config', () => {
   it('compiles with defaults applied', () => {
     const { config, issues } = load(MINIMAL);
     expect(issues).toEqual([]);
-    expect(config!.server).toEqual({ port: 8080, basePath: '/hooks', maxBodySize: 1024 * 1024 });
+    expect(config!.server).toEqual({ port: 8080, basePath: '/hooks', maxBodySize: 1024 * 1024, leaseMs: 60_000 });
+    expect(config!.retentionMs).toBe(7 * 86_400_000);
     expect(config!.store).toBe('sqlite:./data/switchboard.db');
     expect(config!.defaults).toEqual({ timeoutMs: 10_000, retry: { attempts: 10, initialDelayMs: 1000, maxDelayMs: 3_600_000 } });
     const source = config!.sources.get('github')!;
@@ -207,6 +208,11 @@ describe('bad input: one clear, positioned error each', () => {
     expect(good.config!.secrets).toContain('whsec_ZmFrZS1zaWduaW5nLWtleQ==');
     const bad = load(MINIMAL.replace('url: http://127.0.0.1:9/sink', 'url: http://127.0.0.1:9/sink\n    sign: { secret: "not base64!" }'));
     expect(bad.errors[0]).toMatch(/^routes\.yaml:10:21: targets\.sink\.sign\.secret: a Standard Webhooks secret is base64/);
+  });
+
+  it('the lease must outlast the longest target timeout', () => {
+    const { errors } = load(`${MINIMAL}server: { lease: 5s }\n`.replace('    url: http://127.0.0.1:9/sink', '    url: http://127.0.0.1:9/sink\n    timeout: 30s'));
+    expect(errors).toEqual(['routes.yaml:15:18: server.lease (5000 ms) must be longer than the longest target timeout (30000 ms)']);
   });
 
   it('checks a Standard Webhooks secret', () => {

@@ -259,6 +259,32 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       }
     });
 
+    it('prunes old settled events in batches, and keeps pending, dead and recent ones', async () => {
+      const store = await open();
+      try {
+        const old = 1_000_000;
+        const settled: string[] = [];
+        for (let i = 0; i < 5; i++) settled.push((await store.ingest(event({ receivedAt: old, routes: ['a'] }))).eventId);
+        const noRoutes = (await store.ingest(event({ receivedAt: old, routes: [] }))).eventId;
+        const pending = (await store.ingest(event({ receivedAt: old, routes: ['a'] }))).eventId;
+        const dead = (await store.ingest(event({ receivedAt: old, routes: ['a'] }))).eventId;
+        const recent = (await store.ingest(event({ receivedAt: 5_000_000, routes: ['a'] }))).eventId;
+        const claimed = await store.claimDue('w', Date.now(), 60_000, 100);
+        for (const c of claimed) {
+          if (c.event.id === pending || c.event.id === recent) continue;
+          await store.finish(c.delivery.id, 'w', [], c.event.id === dead ? { status: 'dead', error: 'x' } : { status: 'succeeded' });
+        }
+        expect(await store.prune(2_000_000, 4)).toBe(4);
+        expect(await store.prune(2_000_000, 4)).toBe(2);
+        expect(await store.prune(2_000_000, 4)).toBe(0);
+        for (const id of [...settled, noRoutes]) expect(await store.getEvent(id)).toBeUndefined();
+        for (const id of [pending, dead, recent]) expect(await store.getEvent(id)).toBeDefined();
+        expect(await store.deliveriesFor(settled[0]!)).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('keeps query parameters with the event', async () => {
       const store = await open();
       try {

@@ -39,11 +39,11 @@ describe('SQLite specifics', () => {
     expect(() => new SqliteStore(`sqlite:${path}`)).toThrow(/written by a newer Switchboard/);
   });
 
-  it('openStore: sqlite URLs open, PostgreSQL is not built yet, others are refused', async () => {
+  it('openStore: sqlite URLs open, postgres URLs are tried, others are refused', async () => {
     const s = await openStore(`sqlite:${join(tempDir(), 'o.db')}`);
     expect(s.kind).toBe('sqlite');
     await s.close();
-    await expect(openStore('postgres://localhost/test')).rejects.toThrow(/not built yet/);
+    await expect(openStore('postgres://postgres@127.0.0.1:1/test')).rejects.toThrow(/cannot open PostgreSQL store/);
     await expect(openStore('mysql://x')).rejects.toThrow(/unknown store/);
   });
 });

@@ -1,0 +1,439 @@
+// The shared store: any number of Switchboard processes on one PostgreSQL
+// database. Each delivery is worked by one process at a time: claims take rows
+// with FOR UPDATE SKIP LOCKED and stamp a lease; a process that dies leaves its
+// leases to run out, and then the others take the work over.
+import pg from 'pg';
+import { newId } from './ids.js';
+import {
+  StoreError,
+  type AttemptRecord,
+  type ClaimedDelivery,
+  type EventPage,
+  type EventQuery,
+  type IngestResult,
+  type NewEvent,
+  type Outcome,
+  type QueueStats,
+  type Store,
+  type StoredAttempt,
+  type StoredDelivery,
+  type StoredEvent,
+} from './types.js';
+
+/** Versioned schema changes, applied in order under an advisory lock (several processes may start at once). */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE events (
+     id           text PRIMARY KEY,
+     source       text NOT NULL,
+     topic        text NOT NULL,
+     delivery_id  text,
+     received_at  bigint NOT NULL,
+     headers      jsonb NOT NULL,
+     body         bytea NOT NULL,
+     content_type text,
+     query        jsonb
+   );
+   CREATE UNIQUE INDEX events_source_delivery_id ON events (source, delivery_id) WHERE delivery_id IS NOT NULL;
+   CREATE INDEX events_received_at ON events (received_at);
+   CREATE TABLE deliveries (
+     id              text PRIMARY KEY,
+     event_id        text NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+     route           text NOT NULL,
+     status          text NOT NULL DEFAULT 'pending',
+     attempts        integer NOT NULL DEFAULT 0,
+     next_attempt_at bigint NOT NULL,
+     lease_owner     text,
+     lease_until     bigint,
+     last_status     integer,
+     last_error      text,
+     created_at      bigint NOT NULL,
+     updated_at      bigint NOT NULL,
+     seq             bigserial
+   );
+   CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+   CREATE INDEX deliveries_event ON deliveries (event_id);
+   CREATE INDEX deliveries_status ON deliveries (status);
+   CREATE TABLE attempts (
+     id               bigserial PRIMARY KEY,
+     delivery_id      text NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+     started_at       bigint NOT NULL,
+     duration_ms      double precision NOT NULL,
+     request          jsonb NOT NULL,
+     response_status  integer,
+     response_headers jsonb,
+     response_body    text,
+     error            text
+   );
+   CREATE INDEX attempts_delivery ON attempts (delivery_id);`,
+];
+
+const MIGRATION_LOCK = 74_281_907; // any fixed number: the advisory lock all Switchboard processes agree on
+
+// bigint columns hold milliseconds since the epoch: safe as JS numbers.
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export function parsePostgresUrl(url: string): { connectionString: string; schema?: string } {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema') ?? undefined;
+  u.searchParams.delete('schema');
+  return { connectionString: u.toString(), ...(schema ? { schema } : {}) };
+}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private closed = false;
+
+  private constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  /** Connects, and brings the schema up to date. `?schema=name` keeps Switchboard's tables in their own schema. */
+  static async open(url: string): Promise<PostgresStore> {
+    const { connectionString, schema } = parsePostgresUrl(url);
+    if (schema && !/^[a-z_][a-z0-9_]*$/i.test(schema)) throw new StoreError(`schema "${schema}" is not a plain identifier`);
+    const pool = new pg.Pool({
+      connectionString,
+      types,
+      max: 10,
+      connectionTimeoutMillis: 5000,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    pool.on('error', () => undefined); // an idle client's lost connection: the next query reconnects
+    const store = new PostgresStore(pool);
+    try {
+      await store.migrate(schema);
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new StoreError(`cannot open PostgreSQL store: ${(err as Error).message}`);
+    }
+    return store;
+  }
+
+  private async migrate(schema: string | undefined): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await client.query('CREATE TABLE IF NOT EXISTS switchboard_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+      const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM switchboard_migrations');
+      const version = rows[0]?.v ?? 0;
+      if (version > MIGRATIONS.length) {
+        throw new StoreError(`the database was written by a newer Switchboard (schema ${version}, this one knows ${MIGRATIONS.length})`);
+      }
+      for (let v = version; v < MIGRATIONS.length; v++) {
+        await client.query('BEGIN');
+        await client.query(MIGRATIONS[v]!);
+        await client.query('INSERT INTO switchboard_migrations (version) VALUES ($1)', [v + 1]);
+        await client.query('COMMIT');
+      }
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+      client.release();
+    }
+  }
+
+  private async tx<T>(what: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw new StoreError(`${what}: ${(err as Error).message}`);
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err instanceof StoreError ? err : new StoreError(`${what}: ${(err as Error).message}`);
+    } finally {
+      client.release();
+    }
+  }
+
+  private async q<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[] = []): Promise<R[]> {
+    try {
+      return (await this.pool.query<R>(sql, params)).rows;
+    } catch (err) {
+      throw new StoreError(`${what}: ${(err as Error).message}`);
+    }
+  }
+
+  async ingest(e: NewEvent): Promise<IngestResult> {
+    return this.tx('could not store the event', async (c) => {
+      const id = newId('evt');
+      const inserted = await c.query(
+        `INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (source, delivery_id) WHERE delivery_id IS NOT NULL DO NOTHING RETURNING id`,
+        [id, e.source, e.topic, e.deliveryId ?? null, e.receivedAt, JSON.stringify(e.headers), e.body, e.contentType ?? null, e.query && Object.keys(e.query).length ? JSON.stringify(e.query) : null],
+      );
+      if (inserted.rowCount === 0) {
+        // Another request with this delivery id committed first (the unique index waited for it).
+        const { rows } = await c.query<{ id: string }>('SELECT id FROM events WHERE source = $1 AND delivery_id = $2', [e.source, e.deliveryId]);
+        return { eventId: rows[0]!.id, duplicate: true, deliveries: 0 };
+      }
+      if (e.routes.length) await this.insertDeliveries(c, id, e.routes, e.receivedAt);
+      return { eventId: id, duplicate: false, deliveries: e.routes.length };
+    });
+  }
+
+  private async insertDeliveries(c: pg.PoolClient, eventId: string, routes: readonly string[], now: number): Promise<string[]> {
+    const ids = routes.map(() => newId('dlv'));
+    await c.query(
+      `INSERT INTO deliveries (id, event_id, route, next_attempt_at, created_at, updated_at)
+       SELECT d.id, $2, d.route, $3, $3, $3 FROM unnest($1::text[], $4::text[]) WITH ORDINALITY AS d(id, route, n) ORDER BY n`,
+      [ids, eventId, now, routes],
+    );
+    return ids;
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const [row] = await this.q<EventRow>('could not read the event', 'SELECT * FROM events WHERE id = $1', [id]);
+    return row && toEvent(row);
+  }
+
+  async deliveriesFor(eventId: string): Promise<StoredDelivery[]> {
+    return (await this.q<DeliveryRow>('could not read deliveries', 'SELECT * FROM deliveries WHERE event_id = $1 ORDER BY seq', [eventId])).map(toDelivery);
+  }
+
+  async getDelivery(id: string): Promise<StoredDelivery | undefined> {
+    const [row] = await this.q<DeliveryRow>('could not read the delivery', 'SELECT * FROM deliveries WHERE id = $1', [id]);
+    return row && toDelivery(row);
+  }
+
+  async countEvents(): Promise<number> {
+    const [row] = await this.q<{ n: number }>('could not count events', 'SELECT count(*)::int AS n FROM events');
+    return row!.n;
+  }
+
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.tx('could not claim deliveries', async (c) => {
+      const { rows } = await c.query<DeliveryRow>(
+        `WITH due AS (
+           SELECT id FROM deliveries
+           WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+           ORDER BY next_attempt_at LIMIT $2
+           FOR UPDATE SKIP LOCKED)
+         UPDATE deliveries d SET lease_owner = $3, lease_until = $1 + $4, updated_at = $1
+         FROM due WHERE d.id = due.id RETURNING d.*`,
+        [now, limit, owner, leaseMs],
+      );
+      if (rows.length === 0) return [];
+      const events = await c.query<EventRow>('SELECT * FROM events WHERE id = ANY($1)', [[...new Set(rows.map((r) => r.event_id))]]);
+      const byId = new Map(events.rows.map((e) => [e.id, toEvent(e)]));
+      return rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at)).map((r) => ({ delivery: toDelivery(r), event: byId.get(r.event_id)! }));
+    });
+  }
+
+  async finish(deliveryId: string, owner: string, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void> {
+    await this.tx('could not record the delivery', async (c) => {
+      for (const a of attempts) {
+        await c.query(
+          `INSERT INTO attempts (delivery_id, started_at, duration_ms, request, response_status, response_headers, response_body, error)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [deliveryId, a.startedAt, a.durationMs, JSON.stringify(a.request), a.responseStatus ?? null, a.responseHeaders ? JSON.stringify(a.responseHeaders) : null, a.responseBody ?? null, a.error ?? null],
+        );
+      }
+      const nextAttemptAt = outcome.status === 'pending' ? outcome.nextAttemptAt : null;
+      const lastStatus = 'lastStatus' in outcome ? (outcome.lastStatus ?? null) : null;
+      const why = 'error' in outcome ? outcome.error : 'reason' in outcome ? outcome.reason : null;
+      // Only the holder of the claim settles it: a late report from a worker whose lease ran out changes nothing.
+      await c.query(
+        `UPDATE deliveries SET status = $1, attempts = attempts + $2, next_attempt_at = COALESCE($3, next_attempt_at),
+           last_status = COALESCE($4, last_status), last_error = $5, lease_owner = NULL, lease_until = NULL, updated_at = $6
+         WHERE id = $7 AND lease_owner = $8`,
+        [outcome.status, attempts.length > 0 ? 1 : 0, nextAttemptAt, lastStatus, why, Date.now(), deliveryId, owner],
+      );
+    });
+  }
+
+  async attemptsFor(deliveryId: string): Promise<StoredAttempt[]> {
+    const rows = await this.q<AttemptRow>('could not read attempts', 'SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY id', [deliveryId]);
+    return rows.map((r) => ({
+      deliveryId: r.delivery_id,
+      startedAt: r.started_at,
+      durationMs: r.duration_ms,
+      request: r.request,
+      ...(r.response_status !== null ? { responseStatus: r.response_status } : {}),
+      ...(r.response_headers !== null ? { responseHeaders: r.response_headers } : {}),
+      ...(r.response_body !== null ? { responseBody: r.response_body } : {}),
+      ...(r.error !== null ? { error: r.error } : {}),
+    }));
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const [row] = await this.q<{ t: number | null }>(
+      'could not read the queue',
+      `SELECT min(greatest(next_attempt_at, coalesce(lease_until, 0))) AS t FROM deliveries WHERE status = 'pending'`,
+    );
+    return row?.t ?? undefined;
+  }
+
+  async replayEvent(eventId: string, routes: readonly string[], now: number): Promise<string[]> {
+    return this.tx('could not replay the event', async (c) => {
+      const { rowCount } = await c.query('SELECT 1 FROM events WHERE id = $1', [eventId]);
+      if (!rowCount) return [];
+      return this.insertDeliveries(c, eventId, routes, now);
+    });
+  }
+
+  async retryDelivery(deliveryId: string, now: number): Promise<boolean> {
+    const rows = await this.q(
+      'could not retry the delivery',
+      `UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, lease_owner = NULL, lease_until = NULL,
+         last_error = NULL, updated_at = $1 WHERE id = $2 AND status IN ('dead', 'cancelled') RETURNING id`,
+      [now, deliveryId],
+    );
+    return rows.length === 1;
+  }
+
+  async listEvents(q: EventQuery): Promise<EventPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (q.cursor) where.push(`e.id < ${p(q.cursor)}`);
+    if (q.source) where.push(`e.source = ${p(q.source)}`);
+    if (q.topic) {
+      if (q.topic.endsWith('*')) where.push(`e.topic LIKE ${p(`${q.topic.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%`)}`);
+      else where.push(`e.topic = ${p(q.topic)}`);
+    }
+    if (q.status) where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = ${p(q.status)})`);
+    const rows = await this.q<EventRow & { size: number; counts: Record<string, number> | null }>(
+      'could not list events',
+      `SELECT e.id, e.source, e.topic, e.delivery_id, e.received_at, octet_length(e.body) AS size,
+              (SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*)::int AS n FROM deliveries WHERE event_id = e.id GROUP BY status) s) AS counts
+       FROM events e ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.id DESC LIMIT ${p(q.limit + 1)}`,
+      params,
+    );
+    const page = rows.slice(0, q.limit);
+    const events = page.map((r) => ({
+      id: r.id,
+      source: r.source,
+      topic: r.topic,
+      ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
+      receivedAt: r.received_at,
+      size: r.size,
+      deliveries: r.counts ?? {},
+    }));
+    return rows.length > q.limit ? { events, nextCursor: page[page.length - 1]!.id } : { events };
+  }
+
+  async prune(cutoff: number, batch: number): Promise<number> {
+    // Small batches, rows other processes hold skipped: pruning never waits on, or blocks, live work.
+    const rows = await this.q(
+      'could not prune events',
+      `DELETE FROM events WHERE id IN (
+         SELECT e.id FROM events e WHERE e.received_at < $1
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status IN ('pending', 'dead'))
+         LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [cutoff, batch],
+    );
+    return rows.length;
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const [row] = await this.q<{ pending: number; dead: number; oldest: number | null }>(
+      'could not read the queue',
+      `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'dead')::int AS dead,
+              min(created_at) FILTER (WHERE status = 'pending') AS oldest FROM deliveries`,
+    );
+    return { pending: row!.pending, dead: row!.dead, oldestPendingAgeSeconds: row!.oldest === null ? 0 : Math.max(0, (now - row!.oldest) / 1000) };
+  }
+
+  /** Leases in a shared database may belong to live processes: they are left to expire. */
+  async releaseStaleLeases(): Promise<number> {
+    return 0;
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+interface EventRow {
+  id: string;
+  source: string;
+  topic: string;
+  delivery_id: string | null;
+  received_at: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  content_type: string | null;
+  query: Record<string, string> | null;
+}
+
+interface DeliveryRow {
+  id: string;
+  event_id: string;
+  route: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+interface AttemptRow {
+  delivery_id: string;
+  started_at: number;
+  duration_ms: number;
+  request: StoredAttempt['request'];
+  response_status: number | null;
+  response_headers: Record<string, string> | null;
+  response_body: string | null;
+  error: string | null;
+}
+
+function toEvent(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    source: row.source,
+    topic: row.topic,
+    ...(row.delivery_id !== null ? { deliveryId: row.delivery_id } : {}),
+    receivedAt: row.received_at,
+    headers: row.headers,
+    body: row.body,
+    ...(row.content_type !== null ? { contentType: row.content_type } : {}),
+    ...(row.query ? { query: row.query } : {}),
+  };
+}
+
+function toDelivery(r: DeliveryRow): StoredDelivery {
+  return {
+    id: r.id,
+    eventId: r.event_id,
+    route: r.route,
+    status: r.status as StoredDelivery['status'],
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    ...(r.last_status !== null ? { lastStatus: r.last_status } : {}),
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+  };
+}
