@@ -381,7 +381,12 @@ export function compileConfig(input: CompileInput): CompileOutput {
   const errors = issues.filter((i) => i.severity === 'error');
   if (errors.length > 0 || input.badPaths.length > 0) return { issues };
   const routesBySource = new Map<string, Route[]>();
-  for (const r of routes) routesBySource.set(r.source, [...(routesBySource.get(r.source) ?? []), r]);
+  for (const r of routes) {
+    const list = routesBySource.get(r.source);
+    if (list) list.push(r);
+    else routesBySource.set(r.source, [r]);
+  }
+  const routesFor = indexRoutes(routesBySource);
   const config: Config = {
     file: yaml.file,
     hash: createHash('sha256').update(yaml.text).digest('hex'),
@@ -395,6 +400,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     targets,
     routes,
     routesBySource,
+    routesFor,
     tests,
     // Longest first, so a secret that contains another is masked whole.
     secrets: [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length),
@@ -402,6 +408,40 @@ export function compileConfig(input: CompileInput): CompileOutput {
     document: input.data,
   };
   return { config: deepFreeze(config), issues };
+}
+
+/**
+ * Topic index: routes whose topics are all exact names are found by a map
+ * lookup; only routes with patterns (or no topics) are tested one by one.
+ */
+function indexRoutes(bySource: ReadonlyMap<string, readonly Route[]>): (source: string, topic: string) => readonly Route[] {
+  const index = new Map<string, { exact: Map<string, Route[]>; scan: Route[]; order: Map<Route, number> }>();
+  for (const [source, routes] of bySource) {
+    const exact = new Map<string, Route[]>();
+    const scan: Route[] = [];
+    const order = new Map<Route, number>();
+    routes.forEach((r, i) => {
+      order.set(r, i);
+      if (r.topics.length > 0 && r.topics.every((t) => !/[*?]/.test(t))) {
+        for (const t of new Set(r.topics)) {
+          const list = exact.get(t);
+          if (list) list.push(r);
+          else exact.set(t, [r]);
+        }
+      } else scan.push(r);
+    });
+    index.set(source, { exact, scan, order });
+  }
+  const none: readonly Route[] = Object.freeze([]);
+  return (source, topic) => {
+    const entry = index.get(source);
+    if (!entry) return none;
+    const hits = entry.exact.get(topic) ?? none;
+    const scanned = entry.scan.filter((r) => r.matchesTopic(topic));
+    if (scanned.length === 0) return hits;
+    if (hits.length === 0) return scanned;
+    return [...hits, ...scanned].sort((a, b) => entry.order.get(a)! - entry.order.get(b)!);
+  };
 }
 
 /** The host of a URL template when it is written literally (`https://api.example.com/{{ x }}`). */

@@ -117,6 +117,8 @@ export interface Config {
   readonly routes: readonly Route[];
   /** Routes by source name, in file order. */
   readonly routesBySource: ReadonlyMap<string, readonly Route[]>;
+  /** The routes of `source` whose topics match `topic`, in file order (indexed: constant time in the number of exact topics). */
+  routesFor(source: string, topic: string): readonly Route[];
   readonly tests: readonly TestCase[];
   /** Values that must never be shown: interpolated values and every secret field. */
   readonly secrets: readonly string[];

@@ -120,7 +120,7 @@ export function ingressApp(deps: IngressDeps): Hono {
 
     const who = await identify(source, { headers, query, payload: parsed.payload });
     for (const problem of who.problems) deps.log.warn({ source: source.name, problem }, 'topic or id expression failed');
-    const routes = (config.routesBySource.get(source.name) ?? []).filter((r) => r.matchesTopic(who.topic)).map((r) => r.name);
+    const routes = config.routesFor(source.name, who.topic).map((r) => r.name);
     const receivedAt = now();
     let result;
     try {

@@ -21,6 +21,24 @@ describe('a valid config', () => {
     expect(config!.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('finds the routes for a topic through the index, in file order', () => {
+    const text = MINIMAL.replace('  - name: all\n    source: github\n    target: sink\n', [
+      '  - { name: a, source: github, topics: [push], target: sink }',
+      '  - { name: b, source: github, topics: ["issues.*"], target: sink }',
+      '  - { name: c, source: github, topics: [issues.opened, push], target: sink }',
+      '  - { name: d, source: github, target: sink }',
+      '  - { name: e, source: github, topics: [issues.opened], target: sink }',
+      '',
+    ].join('\n'));
+    const { config, errors } = load(text);
+    expect(errors).toEqual([]);
+    const names = (topic: string) => config!.routesFor('github', topic).map((r) => r.name);
+    expect(names('issues.opened')).toEqual(['b', 'c', 'd', 'e']);
+    expect(names('push')).toEqual(['a', 'c', 'd']);
+    expect(names('release.published')).toEqual(['d']);
+    expect(config!.routesFor('nope', 'push')).toEqual([]);
+  });
+
   it('is immutable', () => {
     const { config } = load(MINIMAL);
     expect(Object.isFrozen(config)).toBe(true);
