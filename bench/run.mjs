@@ -119,7 +119,7 @@ async function cannon(url, { seconds = SECONDS, headers = {}, setup } = {}) {
       },
     ],
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts, total: result.requests.total };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts, total: result.requests.total, acked: result['2xx'] };
 }
 
 const median = (xs) => {
@@ -163,7 +163,7 @@ function pick(runs) {
     p99: median(runs.map((r) => r.p99)),
     rss: Math.max(...runs.map((r) => r.rss ?? 0)) || null,
     failed: runs.reduce((t, r) => t + (r.non2xx ?? 0) + (r.errors ?? 0), 0),
-    ...Object.fromEntries(Object.keys(runs[0]).filter((k) => !['rps', 'p50', 'p99', 'rss', 'non2xx', 'errors', 'total'].includes(k)).map((k) => [k, median(runs.map((r) => r[k]))])),
+    ...Object.fromEntries(Object.keys(runs[0]).filter((k) => !['rps', 'p50', 'p99', 'rss', 'non2xx', 'errors', 'total', 'acked'].includes(k)).map((k) => [k, median(runs.map((r) => r[k]))])),
   };
 }
 
@@ -181,7 +181,12 @@ async function endToEnd(label, store, sink, opts = {}) {
     const backlog = await queueDepth(s.url);
     await waitDrained(s.url);
     const stats = await sinkStats(sink);
-    runs.push({ ...r, rss: peakRss(s.child.pid), delivered: deliveredDuring / elapsed, backlog, e2eP50: stats.p50, e2eP99: stats.p99, lost: r.total - r.non2xx - stats.count });
+    const expectDeliveries = opts.matching !== false;
+    runs.push({
+      ...r,
+      rss: peakRss(s.child.pid),
+      ...(expectDeliveries ? { delivered: deliveredDuring / elapsed, backlog, e2eP50: stats.p50, e2eP99: stats.p99, lost: Math.max(0, r.acked - stats.count) } : {}),
+    });
     await stop(s);
   }
   return pick(runs);

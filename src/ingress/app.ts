@@ -11,7 +11,8 @@ import type { Store } from '../store/types.js';
 import type { Reply, SignedRequest } from '../verify/types.js';
 import { parseBody } from '../lib/body.js';
 import { identify } from './event.js';
-import { readBody } from './read-body.js';
+import type { IncomingMessage } from 'node:http';
+import { readBody, readNodeBody } from './read-body.js';
 import type { RejectionLog } from './rejections.js';
 
 export interface IngressDeps {
@@ -61,7 +62,8 @@ export function ingressApp(deps: IngressDeps): Hono {
     const url = new URL(c.req.url);
     const source = index.byPath.get(normalizePath(url.pathname));
     if (!source) return c.json({ error: 'not found' }, 404);
-    const headers = lowerHeaders(c.req.raw.headers);
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const headers = incoming ? nodeHeaders(incoming) : lowerHeaders(c.req.raw.headers);
     const query = Object.fromEntries(url.searchParams);
     const method = c.req.method;
     const scheme = source.verify.scheme;
@@ -96,7 +98,7 @@ export function ingressApp(deps: IngressDeps): Hono {
       if (!taken.ok) return refuse(429, 'rate limited', { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) });
     }
 
-    const read = await readBody(c.req.raw, config.server.maxBodySize);
+    const read = incoming ? await readNodeBody(incoming, config.server.maxBodySize) : await readBody(c.req.raw, config.server.maxBodySize);
     if (!read.ok) {
       if (read.tooLarge) return refuse(413, `body larger than ${config.server.maxBodySize} bytes`, { Connection: 'close' });
       return refuse(400, 'body could not be read');
@@ -191,6 +193,15 @@ function send(c: Context, reply: Reply): Response {
 
 function normalizePath(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+/** Node lower-cases header names already; repeated headers are joined as fetch would join them. */
+function nodeHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
 }
 
 function lowerHeaders(h: Headers): Record<string, string> {

@@ -2,6 +2,8 @@
 // limit: a declared Content-Length over it is refused before reading, and a
 // chunked body is cut off as soon as it passes it.
 
+import type { IncomingMessage } from 'node:http';
+
 export type BodyRead = { ok: true; body: Buffer } | { ok: false; tooLarge: true } | { ok: false; tooLarge: false; error: string };
 
 export async function readBody(req: Request, maxBytes: number): Promise<BodyRead> {
@@ -26,4 +28,26 @@ export async function readBody(req: Request, maxBytes: number): Promise<BodyRead
     return { ok: false, tooLarge: false, error: (err as Error).message };
   }
   return { ok: true, body: Buffer.concat(chunks, size) };
+}
+
+/** The same, straight from Node's request stream (no web-stream adapter in between: cheaper per request). */
+export async function readNodeBody(req: IncomingMessage, maxBytes: number): Promise<BodyRead> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) return { ok: false, tooLarge: true };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req) {
+      const b = chunk as Buffer;
+      size += b.length;
+      if (size > maxBytes) {
+        req.resume(); // discard the rest without holding it
+        return { ok: false, tooLarge: true };
+      }
+      chunks.push(b);
+    }
+  } catch (err) {
+    return { ok: false, tooLarge: false, error: (err as Error).message };
+  }
+  return { ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) };
 }

@@ -84,6 +84,14 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly ingestTx: Database.Transaction<(e: NewEvent) => IngestResult>;
+  private readonly ingestBatchTx: Database.Transaction<(es: NewEvent[]) => IngestResult[]>;
+  private pending: { event: NewEvent; resolve: (r: IngestResult) => void; reject: (e: Error) => void }[] = [];
+  private flushScheduled = false;
+  private readonly insertAttempt: Database.Statement;
+  private readonly settleDelivery: Database.Statement;
+  private readonly finishTx: Database.Transaction<(batch: Finishing[]) => void>;
+  private finishing: Finishing[] = [];
+  private finishScheduled = false;
   private readonly findDuplicate: Database.Statement<[string, string], { id: string }>;
   private readonly insertEvent: Database.Statement;
   private readonly insertDelivery: Database.Statement;
@@ -128,6 +136,19 @@ export class SqliteStore implements Store {
       for (const route of e.routes) this.insertDelivery.run(newId('dlv'), id, route, e.receivedAt, e.receivedAt, e.receivedAt);
       return { eventId: id, duplicate: false, deliveries: e.routes.length };
     });
+    this.ingestBatchTx = this.db.transaction((es: NewEvent[]) => es.map((e) => this.ingestTx(e)));
+    this.insertAttempt = this.db.prepare(
+      `INSERT INTO attempts (delivery_id, started_at, duration_ms, request, response_status, response_headers, response_body, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.settleDelivery = this.db.prepare(
+      `UPDATE deliveries SET status = ?, attempts = attempts + ?, next_attempt_at = COALESCE(?, next_attempt_at),
+         last_status = COALESCE(?, last_status), last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+       WHERE id = ? AND lease_owner = ?`,
+    );
+    this.finishTx = this.db.transaction((batch: Finishing[]) => {
+      for (const f of batch) this.finishOne(f);
+    });
   }
 
   private migrate() {
@@ -143,12 +164,39 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Group commit: ingests that arrive in the same turn of the event loop share
+   * one transaction (one WAL commit instead of one each). Every caller is still
+   * answered only after the transaction holding its event has committed.
+   */
   async ingest(e: NewEvent): Promise<IngestResult> {
+    if (!this.db.open) throw new StoreError('could not store the event: the store is closed');
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.pending.push({ event: e, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
     try {
-      // IMMEDIATE: take the write lock up front, so another process cannot slip in between the dedup read and the insert.
-      return this.ingestTx.immediate(e);
-    } catch (err) {
-      throw new StoreError(`could not store the event: ${(err as Error).message}`);
+      // IMMEDIATE: take the write lock up front, so another process cannot slip in between a dedup read and its insert.
+      const results = this.ingestBatchTx.immediate(batch.map((b) => b.event));
+      batch.forEach((b, i) => b.resolve(results[i]!));
+    } catch {
+      // One bad event must not fail the others: retry them one transaction each.
+      for (const b of batch) {
+        try {
+          b.resolve(this.ingestTx.immediate(b.event));
+        } catch (err) {
+          b.reject(new StoreError(`could not store the event: ${(err as Error).message}`));
+        }
+      }
     }
   }
 
@@ -189,41 +237,56 @@ export class SqliteStore implements Store {
     );
   }
 
+  /** Outcomes reported in the same turn of the event loop are written in one transaction (as ingests are). */
   async finish(deliveryId: string, owner: string, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void> {
-    this.guard(() =>
-      this.db
-        .transaction(() => {
-          const insert = this.db.prepare(
-            `INSERT INTO attempts (delivery_id, started_at, duration_ms, request, response_status, response_headers, response_body, error)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          );
-          for (const a of attempts) {
-            insert.run(
-              deliveryId,
-              a.startedAt,
-              a.durationMs,
-              JSON.stringify(a.request),
-              a.responseStatus ?? null,
-              a.responseHeaders ? JSON.stringify(a.responseHeaders) : null,
-              a.responseBody ?? null,
-              a.error ?? null,
-            );
-          }
-          const now = Date.now();
-          const nextAttemptAt = outcome.status === 'pending' ? outcome.nextAttemptAt : null;
-          const lastStatus = 'lastStatus' in outcome ? (outcome.lastStatus ?? null) : null;
-          const why = 'error' in outcome ? outcome.error : 'reason' in outcome ? outcome.reason : null;
-          // Only the worker holding the claim may settle it: a late finisher whose lease ran out changes nothing.
-          this.db
-            .prepare(
-              `UPDATE deliveries SET status = ?, attempts = attempts + ?, next_attempt_at = COALESCE(?, next_attempt_at),
-                 last_status = COALESCE(?, last_status), last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
-               WHERE id = ? AND lease_owner = ?`,
-            )
-            .run(outcome.status, attempts.length > 0 ? 1 : 0, nextAttemptAt, lastStatus, why, now, deliveryId, owner);
-        })
-        .immediate(),
-    );
+    if (!this.db.open) throw new StoreError('store operation failed: the store is closed');
+    return new Promise<void>((resolve, reject) => {
+      this.finishing.push({ deliveryId, owner, attempts, outcome, resolve, reject });
+      if (!this.finishScheduled) {
+        this.finishScheduled = true;
+        setImmediate(() => this.flushFinished());
+      }
+    });
+  }
+
+  private flushFinished(): void {
+    this.finishScheduled = false;
+    const batch = this.finishing.splice(0);
+    if (batch.length === 0) return;
+    try {
+      this.finishTx.immediate(batch);
+      for (const b of batch) b.resolve();
+    } catch {
+      for (const b of batch) {
+        try {
+          this.finishTx.immediate([b]);
+          b.resolve();
+        } catch (err) {
+          b.reject(new StoreError(`store operation failed: ${(err as Error).message}`));
+        }
+      }
+    }
+  }
+
+  private finishOne(f: Finishing): void {
+    for (const a of f.attempts) {
+      this.insertAttempt.run(
+        f.deliveryId,
+        a.startedAt,
+        a.durationMs,
+        JSON.stringify(a.request),
+        a.responseStatus ?? null,
+        a.responseHeaders ? JSON.stringify(a.responseHeaders) : null,
+        a.responseBody ?? null,
+        a.error ?? null,
+      );
+    }
+    const o = f.outcome;
+    const nextAttemptAt = o.status === 'pending' ? o.nextAttemptAt : null;
+    const lastStatus = 'lastStatus' in o ? (o.lastStatus ?? null) : null;
+    const why = 'error' in o ? o.error : 'reason' in o ? o.reason : null;
+    // Only the worker holding the claim may settle it: a late finisher whose lease ran out changes nothing.
+    this.settleDelivery.run(o.status, f.attempts.length > 0 ? 1 : 0, nextAttemptAt, lastStatus, why, Date.now(), f.deliveryId, f.owner);
   }
 
   async attemptsFor(deliveryId: string): Promise<StoredAttempt[]> {
@@ -374,6 +437,15 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+interface Finishing {
+  deliveryId: string;
+  owner: string;
+  attempts: readonly AttemptRecord[];
+  outcome: Outcome;
+  resolve: () => void;
+  reject: (e: Error) => void;
 }
 
 interface EventRow {

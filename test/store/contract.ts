@@ -285,6 +285,22 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       }
     });
 
+    it('concurrent ingests: each stored once, duplicates among them absorbed', async () => {
+      const store = await open();
+      try {
+        const results = await Promise.all([
+          ...Array.from({ length: 30 }, (_, i) => store.ingest(event({ deliveryId: `c-${i}` }))),
+          ...Array.from({ length: 5 }, () => store.ingest(event({ deliveryId: 'c-0' }))),
+        ]);
+        expect(new Set(results.map((r) => r.eventId)).size).toBe(30);
+        expect(results.filter((r) => r.duplicate)).toHaveLength(5);
+        expect(results.filter((r) => r.eventId === results[0]!.eventId)).toHaveLength(6);
+        expect(await store.countEvents()).toBe(30);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('keeps query parameters with the event', async () => {
       const store = await open();
       try {
