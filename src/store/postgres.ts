@@ -4,6 +4,7 @@
 // leases to run out, and then the others take the work over.
 import pg from 'pg';
 import { newId } from './ids.js';
+import { toDelivery, type DeliveryRow } from './rows.js';
 import {
   StoreError,
   type AttemptRecord,
@@ -387,17 +388,6 @@ interface EventRow {
   query: Record<string, string> | null;
 }
 
-interface DeliveryRow {
-  id: string;
-  event_id: string;
-  route: string;
-  status: string;
-  attempts: number;
-  next_attempt_at: number;
-  created_at: number;
-  last_status: number | null;
-  last_error: string | null;
-}
 
 interface AttemptRow {
   delivery_id: string;
@@ -424,16 +414,3 @@ function toEvent(row: EventRow): StoredEvent {
   };
 }
 
-function toDelivery(r: DeliveryRow): StoredDelivery {
-  return {
-    id: r.id,
-    eventId: r.event_id,
-    route: r.route,
-    status: r.status as StoredDelivery['status'],
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    createdAt: r.created_at,
-    ...(r.last_status !== null ? { lastStatus: r.last_status } : {}),
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-  };
-}

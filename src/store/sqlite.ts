@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { newId } from './ids.js';
+import { toDelivery, type DeliveryRow } from './rows.js';
 import {
   StoreError,
   type AttemptRecord,
@@ -460,17 +461,6 @@ interface EventRow {
   query: string | null;
 }
 
-interface DeliveryRow {
-  id: string;
-  event_id: string;
-  route: string;
-  status: string;
-  attempts: number;
-  next_attempt_at: number;
-  created_at: number;
-  last_status: number | null;
-  last_error: string | null;
-}
 
 interface AttemptRow {
   delivery_id: string;
@@ -497,16 +487,3 @@ function toEvent(row: EventRow): StoredEvent {
   };
 }
 
-function toDelivery(r: DeliveryRow): StoredDelivery {
-  return {
-    id: r.id,
-    eventId: r.event_id,
-    route: r.route,
-    status: r.status as StoredDelivery['status'],
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    createdAt: r.created_at,
-    ...(r.last_status !== null ? { lastStatus: r.last_status } : {}),
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-  };
-}

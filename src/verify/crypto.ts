@@ -1,6 +1,7 @@
 // Signature primitives shared by the schemes. Every comparison of a secret or
 // a signature is constant-time.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { VerifySettings } from '../config/types.js';
 import { OK, reject, type SignedRequest, type Verdict } from './types.js';
 
 export type Algorithm = 'sha1' | 'sha256' | 'sha512';
@@ -66,4 +67,18 @@ export function verifyHmacHeader(req: SignedRequest, secrets: readonly string[],
   let ok = false;
   for (const secret of secrets) if (safeEqual(hmac(spec.algorithm, secret, ...message), given)) ok = true;
   return ok ? OK : reject('signature mismatch');
+}
+
+/**
+ * The schemes that sign just the raw body into one header (GitHub, Meta,
+ * Intercom, Shopify): their verify, and the header `send` puts on a body.
+ */
+export function bodyHmac(spec: Omit<HmacHeaderSpec, 'message'>) {
+  const full: HmacHeaderSpec = { ...spec, message: (r) => [r.rawBody] };
+  return {
+    verify: (req: SignedRequest, s: VerifySettings): Verdict => verifyHmacHeader(req, s.secrets, full),
+    signature: (body: Buffer, s: VerifySettings): Record<string, string> => ({
+      [spec.header]: `${spec.prefix}${hmac(spec.algorithm, s.secrets[0]!, body).toString(spec.encoding)}`,
+    }),
+  };
 }

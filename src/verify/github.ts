@@ -1,5 +1,7 @@
-import { hmac, verifyHmacHeader } from './crypto.js';
+import { bodyHmac } from './crypto.js';
 import { joinTopic, text, type Scheme } from './types.js';
+
+const SIGNATURE = bodyHmac({ header: 'x-hub-signature-256', prefix: 'sha256=', algorithm: 'sha256', encoding: 'hex' });
 
 /** GitHub: X-Hub-Signature-256 (HMAC-SHA256, hex, `sha256=`); topic `event.action`. */
 export const github: Scheme = {
@@ -7,18 +9,8 @@ export const github: Scheme = {
   summary: 'X-Hub-Signature-256 HMAC-SHA256; topic X-GitHub-Event.action; id X-GitHub-Delivery',
   required: ['secret'],
   optional: [],
-  verify: (req, s) =>
-    verifyHmacHeader(req, s.secrets, {
-      header: 'x-hub-signature-256',
-      prefix: 'sha256=',
-      algorithm: 'sha256',
-      encoding: 'hex',
-      message: (r) => [r.rawBody],
-    }),
-  sign: (body, s, ctx) => ({
-    'X-Hub-Signature-256': `sha256=${hmac('sha256', s.secrets[0]!, body).toString('hex')}`,
-    'X-GitHub-Delivery': ctx.id,
-  }),
+  verify: SIGNATURE.verify,
+  sign: (body, s, ctx) => ({ ...SIGNATURE.signature(body, s), 'X-GitHub-Delivery': ctx.id }),
   topic: (e) => joinTopic(e.headers['x-github-event'], text(e.payload, 'action')),
   id: (e) => e.headers['x-github-delivery'] || undefined,
 };

@@ -1,5 +1,7 @@
-import { hmac, verifyHmacHeader } from './crypto.js';
+import { bodyHmac } from './crypto.js';
 import { text, type Scheme } from './types.js';
+
+const SIGNATURE = bodyHmac({ header: 'x-hub-signature', prefix: 'sha1=', algorithm: 'sha1', encoding: 'hex' });
 
 /** Intercom: X-Hub-Signature HMAC-SHA1 hex (`sha1=`); topic `topic`; id `id`. */
 export const intercom: Scheme = {
@@ -7,15 +9,8 @@ export const intercom: Scheme = {
   summary: 'X-Hub-Signature HMAC-SHA1 hex; topic topic; id id',
   required: ['secret'],
   optional: [],
-  verify: (req, s) =>
-    verifyHmacHeader(req, s.secrets, {
-      header: 'x-hub-signature',
-      prefix: 'sha1=',
-      algorithm: 'sha1',
-      encoding: 'hex',
-      message: (r) => [r.rawBody],
-    }),
-  sign: (body, s) => ({ 'X-Hub-Signature': `sha1=${hmac('sha1', s.secrets[0]!, body).toString('hex')}` }),
+  verify: SIGNATURE.verify,
+  sign: (body, s) => SIGNATURE.signature(body, s),
   topic: (e) => text(e.payload, 'topic'),
   id: (e) => text(e.payload, 'id'),
 };

@@ -1,5 +1,7 @@
-import { hmac, safeEqualText, verifyHmacHeader } from './crypto.js';
+import { bodyHmac, safeEqualText } from './crypto.js';
 import { field, joinTopic, text, type Scheme } from './types.js';
+
+const SIGNATURE = bodyHmac({ header: 'x-hub-signature-256', prefix: 'sha256=', algorithm: 'sha256', encoding: 'hex' });
 
 /** Meta (Facebook, Instagram, WhatsApp): X-Hub-Signature-256; topic `object.field`; GET hub.challenge. */
 export const meta: Scheme = {
@@ -7,15 +9,8 @@ export const meta: Scheme = {
   summary: 'X-Hub-Signature-256 HMAC-SHA256; topic object.field; GET hub.challenge with verifyToken',
   required: ['secret', 'verifyToken'],
   optional: [],
-  verify: (req, s) =>
-    verifyHmacHeader(req, s.secrets, {
-      header: 'x-hub-signature-256',
-      prefix: 'sha256=',
-      algorithm: 'sha256',
-      encoding: 'hex',
-      message: (r) => [r.rawBody],
-    }),
-  sign: (body, s) => ({ 'X-Hub-Signature-256': `sha256=${hmac('sha256', s.secrets[0]!, body).toString('hex')}` }),
+  verify: SIGNATURE.verify,
+  sign: (body, s) => SIGNATURE.signature(body, s),
   // Subscribing a callback URL: GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…
   challenge: (req, s) => {
     if (req.query['hub.mode'] !== 'subscribe' || typeof req.query['hub.challenge'] !== 'string') return undefined;
