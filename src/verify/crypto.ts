@@ -30,8 +30,12 @@ export function decode(text: string, encoding: Encoding): Buffer | undefined {
   const t = text.trim();
   if (encoding === 'hex') return /^(?:[0-9a-fA-F]{2})+$/.test(t) ? Buffer.from(t, 'hex') : undefined;
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(t)) return undefined;
-  const b = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  return b.length > 0 ? b : undefined;
+  const standard = t.replace(/-/g, '+').replace(/_/g, '/');
+  const b = Buffer.from(standard, 'base64');
+  // Only the canonical spelling: base64's last symbol has spare bits, and a
+  // signature with them changed must not pass as the same signature.
+  if (b.length === 0 || b.toString('base64').replace(/=+$/, '') !== standard.replace(/=+$/, '')) return undefined;
+  return b;
 }
 
 /**
