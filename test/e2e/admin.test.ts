@@ -153,6 +153,34 @@ describe('the admin API', () => {
     expect(r.out).toMatch(/^✓ evt_[0-9a-f]{32} {2}\S+ {2}partner {2}order\.created {2}2 succeeded$/m);
   });
 
+  it('refuses cross-site state changes (CSRF), even with the token', async () => {
+    const { events } = (await (await admin('/events?limit=1')).json()) as { events: { id: string }[] };
+    const url = `${server.url}/admin/events/${events[0]!.id}/replay`;
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const attempts: Record<string, string>[] = [{ Origin: 'https://evil.example' }, { 'Sec-Fetch-Site': 'cross-site' }, { 'Sec-Fetch-Site': 'same-site' }];
+    for (const headers of attempts) {
+      const res = await fetch(url, { method: 'POST', headers: { ...auth, ...headers } });
+      expect([res.status, await res.json()]).toEqual([403, { error: 'cross-site request refused' }]);
+    }
+    // the inspector's own requests (same origin) go through
+    const host = new URL(server.url).host;
+    expect((await fetch(url, { method: 'POST', headers: { ...auth, Origin: `http://${host}`, 'Sec-Fetch-Site': 'same-origin' } })).status).toBe(202);
+  });
+
+  it('no answer, log line or metric holds a secret', async () => {
+    const secrets = ['gh-secret-not-real', 'gl-token-not-real', 'whsec_stripe_not_real', 'slack-secret-not-real', 'bearer-token-not-real', 'basic-pass-not-real', TOKEN, 'partner-secret-not-real'];
+    const { events } = (await (await admin('/events?limit=100')).json()) as { events: { id: string }[] };
+    const answers = [
+      await (await admin('/config')).text(),
+      await (await admin('/rejections')).text(),
+      await (await admin('/events?limit=100')).text(),
+      ...(await Promise.all(events.map(async (e) => (await admin(`/events/${e.id}`)).text()))),
+      await (await fetch(`${server.url}/metrics`)).text(),
+      JSON.stringify(server.logs),
+    ].join('\n');
+    for (const secret of secrets) expect(answers, secret).not.toContain(secret);
+  });
+
   it('needs the token', async () => {
     expect((await fetch(`${server.url}/admin/events`)).status).toBe(401);
     expect((await fetch(`${server.url}/admin/events`, { headers: { Authorization: 'Bearer nope' } })).status).toBe(401);

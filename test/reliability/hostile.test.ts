@@ -16,6 +16,9 @@ sources:
     verify: { scheme: github, secret: ${SECRET} }
   stripe:
     verify: { scheme: stripe, secret: whsec_hostile_not_real }
+  limited:
+    verify: { scheme: none }
+    rateLimit: 5/s
 routes: []
 `);
 });
@@ -98,6 +101,17 @@ describe('hostile requests', () => {
       clearInterval(drip);
       sockets.forEach((s) => s.destroy());
     }
+  });
+
+  it("past a source's rateLimit: 429 with Retry-After; other sources unaffected", async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, () => fetch(`${server.url}/hooks/limited`, { method: 'POST', body: '{}', headers: { 'Content-Type': 'application/json' } })));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(5);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(6);
+    const limited = answers.find((r) => r.status === 429)!;
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await limited.json()).toEqual({ error: 'rate limited' });
+    await stillServing();
   });
 
   it('garbage that is not HTTP closes that connection only', async () => {
