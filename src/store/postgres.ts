@@ -104,6 +104,9 @@ export class PostgresStore implements Store {
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
     pool.on('error', () => undefined); // an idle client's lost connection: the next query reconnects
+    // A client that loses its connection while checked out also emits 'error': its query
+    // rejects (and the request is answered 503), but an unheard 'error' would end the process.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const store = new PostgresStore(pool);
     try {
       await store.migrate(schema);
