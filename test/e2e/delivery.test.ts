@@ -186,6 +186,17 @@ describe('delivering', () => {
     expect(attemptsOf(d.id).map((a) => a.error)).toEqual(['timeout: no answer within 300 ms', 'connection reset by the target', null]);
   });
 
+  it('a target that answers 200 then drips its body byte by byte: success, the body read only until the time limit', async () => {
+    sink.script('/flaky', [{ kind: 'drip', bytes: 100, everyMs: 50 }]);
+    const id = await send('flaky', 'drip', { n: 11 });
+    const d = await settled(id, 'flaky');
+    expect(d).toMatchObject({ status: 'succeeded', attempts: 1, last_status: 200 });
+    const [attempt] = attemptsOf(d.id);
+    // 100 bytes at 50 ms each would take 5 s; the 300 ms limit stops the reading long before
+    expect(attempt!.response_body!.length).toBeGreaterThan(0);
+    expect(attempt!.response_body!.length).toBeLessThan(100);
+  });
+
   it('dead-letters after the last attempt, keeping the last status and error', async () => {
     sink.script('/limited', [], { kind: 'status', status: 502 });
     const id = await send('limited', 'x', { n: 4 });

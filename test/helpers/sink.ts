@@ -8,7 +8,9 @@ export type Behaviour =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'hang'; ms: number }
   | { kind: 'reset' }
-  | { kind: 'huge'; bytes: number };
+  | { kind: 'huge'; bytes: number }
+  /** Answers 200, then the body one byte every `everyMs`. */
+  | { kind: 'drip'; bytes: number; everyMs: number };
 
 export interface Received {
   method: string;
@@ -59,6 +61,19 @@ export async function startSink(): Promise<Sink> {
         setTimeout(() => {
           if (!res.destroyed) res.end('late');
         }, b.ms).unref();
+      } else if (b.kind === 'drip') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (res.destroyed || sent >= b.bytes) {
+            clearInterval(timer);
+            if (!res.destroyed) res.end();
+            return;
+          }
+          res.write('x');
+          sent++;
+        }, b.everyMs);
+        res.on('close', () => clearInterval(timer));
       } else if (b.kind === 'reset') {
         req.socket.destroy();
       } else {
