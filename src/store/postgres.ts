@@ -4,7 +4,7 @@
 // leases to run out, and then the others take the work over.
 import pg from 'pg';
 import { newId } from './ids.js';
-import { toDelivery, type DeliveryRow } from './rows.js';
+import { toAttempt, toDelivery, toEvent, type AttemptRow, type DeliveryRow, type EventRow } from './rows.js';
 import {
   StoreError,
   type AttemptRecord,
@@ -262,16 +262,7 @@ export class PostgresStore implements Store {
 
   async attemptsFor(deliveryId: string): Promise<StoredAttempt[]> {
     const rows = await this.q<AttemptRow>('could not read attempts', 'SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY id', [deliveryId]);
-    return rows.map((r) => ({
-      deliveryId: r.delivery_id,
-      startedAt: r.started_at,
-      durationMs: r.duration_ms,
-      request: r.request,
-      ...(r.response_status !== null ? { responseStatus: r.response_status } : {}),
-      ...(r.response_headers !== null ? { responseHeaders: r.response_headers } : {}),
-      ...(r.response_body !== null ? { responseBody: r.response_body } : {}),
-      ...(r.error !== null ? { error: r.error } : {}),
-    }));
+    return rows.map(toAttempt);
   }
 
   async nextDueAt(): Promise<number | undefined> {
@@ -379,41 +370,7 @@ export class PostgresStore implements Store {
   }
 }
 
-interface EventRow {
-  id: string;
-  source: string;
-  topic: string;
-  delivery_id: string | null;
-  received_at: number;
-  headers: Record<string, string>;
-  body: Buffer;
-  content_type: string | null;
-  query: Record<string, string> | null;
-}
 
 
-interface AttemptRow {
-  delivery_id: string;
-  started_at: number;
-  duration_ms: number;
-  request: StoredAttempt['request'];
-  response_status: number | null;
-  response_headers: Record<string, string> | null;
-  response_body: string | null;
-  error: string | null;
-}
 
-function toEvent(row: EventRow): StoredEvent {
-  return {
-    id: row.id,
-    source: row.source,
-    topic: row.topic,
-    ...(row.delivery_id !== null ? { deliveryId: row.delivery_id } : {}),
-    receivedAt: row.received_at,
-    headers: row.headers,
-    body: row.body,
-    ...(row.content_type !== null ? { contentType: row.content_type } : {}),
-    ...(row.query ? { query: row.query } : {}),
-  };
-}
 

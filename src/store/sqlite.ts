@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { newId } from './ids.js';
-import { toDelivery, type DeliveryRow } from './rows.js';
+import { toAttempt, toDelivery, toEvent, type DeliveryRow } from './rows.js';
 import {
   StoreError,
   type AttemptRecord,
@@ -202,8 +202,8 @@ export class SqliteStore implements Store {
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
-    const row = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as EventRow | undefined;
-    return row && toEvent(row);
+    const row = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as SqliteEventRow | undefined;
+    return row && eventOf(row);
   }
 
   async deliveriesFor(eventId: string): Promise<StoredDelivery[]> {
@@ -231,7 +231,7 @@ export class SqliteStore implements Store {
           const event = this.db.prepare('SELECT * FROM events WHERE id = ?');
           return rows.map((r) => {
             lease.run(owner, now + leaseMs, now, r.id);
-            return { delivery: toDelivery(r), event: toEvent(event.get(r.event_id) as EventRow) };
+            return { delivery: toDelivery(r), event: eventOf(event.get(r.event_id) as SqliteEventRow) };
           });
         })
         .immediate(),
@@ -291,17 +291,14 @@ export class SqliteStore implements Store {
   }
 
   async attemptsFor(deliveryId: string): Promise<StoredAttempt[]> {
-    const rows = this.db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id').all(deliveryId) as AttemptRow[];
-    return rows.map((r) => ({
-      deliveryId: r.delivery_id,
-      startedAt: r.started_at,
-      durationMs: r.duration_ms,
-      request: JSON.parse(r.request) as StoredAttempt['request'],
-      ...(r.response_status !== null ? { responseStatus: r.response_status } : {}),
-      ...(r.response_headers !== null ? { responseHeaders: JSON.parse(r.response_headers) as Record<string, string> } : {}),
-      ...(r.response_body !== null ? { responseBody: r.response_body } : {}),
-      ...(r.error !== null ? { error: r.error } : {}),
-    }));
+    const rows = this.db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id').all(deliveryId) as SqliteAttemptRow[];
+    return rows.map((r) =>
+      toAttempt({
+        ...r,
+        request: JSON.parse(r.request) as StoredAttempt['request'],
+        response_headers: r.response_headers !== null ? (JSON.parse(r.response_headers) as Record<string, string>) : null,
+      }),
+    );
   }
 
   async nextDueAt(): Promise<number | undefined> {
@@ -449,7 +446,7 @@ interface Finishing {
   reject: (e: Error) => void;
 }
 
-interface EventRow {
+interface SqliteEventRow {
   id: string;
   source: string;
   topic: string;
@@ -462,7 +459,7 @@ interface EventRow {
 }
 
 
-interface AttemptRow {
+interface SqliteAttemptRow {
   delivery_id: string;
   started_at: number;
   duration_ms: number;
@@ -473,17 +470,8 @@ interface AttemptRow {
   error: string | null;
 }
 
-function toEvent(row: EventRow): StoredEvent {
-  return {
-    id: row.id,
-    source: row.source,
-    topic: row.topic,
-    ...(row.delivery_id !== null ? { deliveryId: row.delivery_id } : {}),
-    receivedAt: row.received_at,
-    headers: JSON.parse(row.headers) as Record<string, string>,
-    body: row.body,
-    ...(row.content_type !== null ? { contentType: row.content_type } : {}),
-    ...(row.query ? { query: JSON.parse(row.query) as Record<string, string> } : {}),
-  };
+/** SQLite keeps JSON as text: decode it, then map as both stores do. */
+function eventOf(row: SqliteEventRow): StoredEvent {
+  return toEvent({ ...row, headers: JSON.parse(row.headers) as Record<string, string>, query: row.query ? (JSON.parse(row.query) as Record<string, string>) : null });
 }
 

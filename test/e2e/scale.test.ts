@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropSchemas, freshSchemaUrl, PG_URL, postgresReachable } from '../helpers/postgres.js';
 import { githubHeaders, spawnServer, type Spawned } from '../helpers/server.js';
+import { sinkConfig } from '../helpers/sink-config.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 
 const SECRET = 'scale-secret-not-real';
@@ -13,19 +14,7 @@ if (unreachable) console.warn(`SKIPPING the two-process PostgreSQL tests: no Pos
 
 afterAll(dropSchemas);
 
-function config(sink: string) {
-  return `version: 1
-server: { lease: 2s }
-defaults: { timeout: 1s, retry: { attempts: 10, initialDelay: 50ms, maxDelay: 200ms } }
-sources:
-  gh:
-    verify: { scheme: github, secret: ${SECRET} }
-targets:
-  sink: { url: "${sink}/sink", concurrency: 20 }
-routes:
-  - { name: to-sink, source: gh, transform: '{ "event": $eventId, "n": n }', target: sink }
-`;
-}
+const config = (sink: string) => sinkConfig(sink, SECRET, '{ "event": $eventId, "n": n }');
 
 let seq = 0;
 async function send(server: Spawned, n: number, delivery = `scale-${++seq}-${Date.now()}`): Promise<{ status: number; id?: string }> {

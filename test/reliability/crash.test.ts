@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropSchemas, freshSchemaUrl, PG_URL, postgresReachable } from '../helpers/postgres.js';
 import { githubHeaders, spawnServer, type Spawned } from '../helpers/server.js';
+import { sinkConfig } from '../helpers/sink-config.js';
 import { startSink } from '../helpers/sink.js';
 
 const SECRET = 'crash-secret-not-real';
@@ -11,17 +12,7 @@ const unreachable = await postgresReachable();
 if (unreachable) console.warn(`SKIPPING the PostgreSQL crash test: no PostgreSQL at ${PG_URL} (${unreachable}). .ci/run starts one.`);
 afterAll(dropSchemas);
 
-const config = (sink: string) => `version: 1
-server: { lease: 2s }
-defaults: { timeout: 1s, retry: { attempts: 20, initialDelay: 50ms, maxDelay: 300ms } }
-sources:
-  gh:
-    verify: { scheme: github, secret: ${SECRET} }
-targets:
-  sink: { url: "${sink}/sink", concurrency: 20 }
-routes:
-  - { name: to-sink, source: gh, transform: '{ "event": $eventId }', target: sink }
-`;
+const config = (sink: string) => sinkConfig(sink, SECRET);
 
 async function crashUnderLoad(env: Record<string, string>) {
   const sink = await startSink();

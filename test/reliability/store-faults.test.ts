@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket, connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropSchemas, freshSchemaUrl, PG_URL, postgresReachable } from '../helpers/postgres.js';
 import { githubHeaders, spawnServer } from '../helpers/server.js';
+import { sinkConfig } from '../helpers/sink-config.js';
 import { startSink } from '../helpers/sink.js';
 
 const SECRET = 'store-fault-secret-not-real';
@@ -49,20 +50,7 @@ describe.skipIf(unreachable !== undefined)('the database goes away mid-load', ()
     const sink = await startSink();
     const px = await proxy();
     const store = freshSchemaUrl().replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${px.port}`);
-    const server = await spawnServer(
-      `version: 1
-server: { lease: 2s }
-defaults: { timeout: 1s, retry: { attempts: 30, initialDelay: 50ms, maxDelay: 300ms } }
-sources:
-  gh:
-    verify: { scheme: github, secret: ${SECRET} }
-targets:
-  sink: { url: "${sink.url}/sink" }
-routes:
-  - { name: to-sink, source: gh, transform: '{ "event": $eventId }', target: sink }
-`,
-      { SWITCHBOARD_STORE: store },
-    );
+    const server = await spawnServer(sinkConfig(sink.url, SECRET), { SWITCHBOARD_STORE: store });
     const acked = new Set<string>();
     const statuses = new Map<number, number>();
     let n = 0;
