@@ -67,6 +67,8 @@ const MIGRATIONS: readonly string[] = [
      error            TEXT
    );
    CREATE INDEX attempts_delivery ON attempts (delivery_id);`,
+  // A one-row table that readiness probes write to after a failed write (disk full…).
+  `CREATE TABLE write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);`,
 ];
 
 export interface SqliteOptions {
@@ -93,6 +95,8 @@ export class SqliteStore implements Store {
   private readonly finishTx: Database.Transaction<(batch: Finishing[]) => void>;
   private finishing: Finishing[] = [];
   private finishScheduled = false;
+  /** Set when a write failed (disk full, I/O error): readiness then probes with a write until one succeeds. */
+  private writeFailing = false;
   private readonly findDuplicate: Database.Statement<[string, string], { id: string }>;
   private readonly insertEvent: Database.Statement;
   private readonly insertDelivery: Database.Statement;
@@ -188,6 +192,7 @@ export class SqliteStore implements Store {
     try {
       // IMMEDIATE: take the write lock up front, so another process cannot slip in between a dedup read and its insert.
       const results = this.ingestBatchTx.immediate(batch.map((b) => b.event));
+      this.writeFailing = false;
       batch.forEach((b, i) => b.resolve(results[i]!));
     } catch {
       // One bad event must not fail the others: retry them one transaction each.
@@ -195,6 +200,7 @@ export class SqliteStore implements Store {
         try {
           b.resolve(this.ingestTx.immediate(b.event));
         } catch (err) {
+          this.writeFailing = true;
           b.reject(new StoreError(`could not store the event: ${(err as Error).message}`));
         }
       }
@@ -263,6 +269,7 @@ export class SqliteStore implements Store {
           this.finishTx.immediate([b]);
           b.resolve();
         } catch (err) {
+          this.writeFailing = true;
           b.reject(new StoreError(`store operation failed: ${(err as Error).message}`));
         }
       }
@@ -423,10 +430,16 @@ export class SqliteStore implements Store {
     return (this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
   }
 
+  /** Ready when the file can be read, and written too if the last write failed (a read alone says nothing about a full disk). */
   async ping(): Promise<boolean> {
+    if (!this.db.open) return false;
     try {
       this.db.prepare('SELECT 1').get();
-      return this.db.open;
+      if (this.writeFailing) {
+        this.db.prepare('INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)').run(Date.now());
+        this.writeFailing = false;
+      }
+      return true;
     } catch {
       return false;
     }

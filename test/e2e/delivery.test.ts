@@ -264,12 +264,22 @@ describe('delivering', () => {
     expect(sink.received.filter((r) => r.path === '/landed').length).toBe(1);
   });
 
-  it('reads at most 4 KiB of an answer, whatever its size', async () => {
-    sink.script('/huge', [{ kind: 'huge', bytes: 50 * 1024 * 1024 }]);
-    const id = await send('huge', 'x', { n: 10 });
-    const d = await settled(id, 'huge');
-    expect(d.status).toBe('succeeded');
-    expect(attemptsOf(d.id)[0]!.response_body).toBe('x'.repeat(4096));
+  it('reads at most 4 KiB of an answer, whatever its size, and memory stays bounded', async () => {
+    const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.proc.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+    const before = rss();
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, rss())), 5);
+    try {
+      sink.script('/huge', [{ kind: 'huge', bytes: 50 * 1024 * 1024 }]);
+      const id = await send('huge', 'x', { n: 10 });
+      const d = await settled(id, 'huge');
+      expect(d.status).toBe('succeeded');
+      expect(attemptsOf(d.id)[0]!.response_body).toBe('x'.repeat(4096));
+    } finally {
+      clearInterval(sampler);
+    }
+    // buffering the 50 MB answer would add at least 50 MB
+    expect(peak - before).toBeLessThan(25 * 1024 * 1024);
   });
 
   it('rateLimit spaces the calls out: 10 calls at 5/s take at least a second', async () => {
