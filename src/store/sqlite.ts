@@ -97,6 +97,8 @@ export class SqliteStore implements Store {
   private finishScheduled = false;
   /** Set when a write failed (disk full, I/O error): readiness then probes with a write until one succeeds. */
   private writeFailing = false;
+  /** Statements prepared once and reused: preparing is a real cost on the worker's hot path. */
+  private readonly statements = new Map<string, Database.Statement>();
   private readonly findDuplicate: Database.Statement<[string, string], { id: string }>;
   private readonly insertEvent: Database.Statement;
   private readonly insertDelivery: Database.Statement;
@@ -208,17 +210,17 @@ export class SqliteStore implements Store {
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
-    const row = this.db.prepare('SELECT * FROM events WHERE id = ?').get(id) as SqliteEventRow | undefined;
+    const row = this.stmt('SELECT * FROM events WHERE id = ?').get(id) as SqliteEventRow | undefined;
     return row && eventOf(row);
   }
 
   async deliveriesFor(eventId: string): Promise<StoredDelivery[]> {
-    const rows = this.db.prepare('SELECT * FROM deliveries WHERE event_id = ? ORDER BY rowid').all(eventId) as DeliveryRow[];
+    const rows = this.stmt('SELECT * FROM deliveries WHERE event_id = ? ORDER BY rowid').all(eventId) as DeliveryRow[];
     return rows.map(toDelivery);
   }
 
   async getDelivery(id: string): Promise<StoredDelivery | undefined> {
-    const row = this.db.prepare('SELECT * FROM deliveries WHERE id = ?').get(id) as DeliveryRow | undefined;
+    const row = this.stmt('SELECT * FROM deliveries WHERE id = ?').get(id) as DeliveryRow | undefined;
     return row && toDelivery(row);
   }
 
@@ -233,8 +235,8 @@ export class SqliteStore implements Store {
                ORDER BY next_attempt_at LIMIT ?`,
             )
             .all(now, now, limit) as DeliveryRow[];
-          const lease = this.db.prepare('UPDATE deliveries SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?');
-          const event = this.db.prepare('SELECT * FROM events WHERE id = ?');
+          const lease = this.stmt('UPDATE deliveries SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?');
+          const event = this.stmt('SELECT * FROM events WHERE id = ?');
           return rows.map((r) => {
             lease.run(owner, now + leaseMs, now, r.id);
             return { delivery: toDelivery(r), event: eventOf(event.get(r.event_id) as SqliteEventRow) };
@@ -298,7 +300,7 @@ export class SqliteStore implements Store {
   }
 
   async attemptsFor(deliveryId: string): Promise<StoredAttempt[]> {
-    const rows = this.db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id').all(deliveryId) as SqliteAttemptRow[];
+    const rows = this.stmt('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id').all(deliveryId) as SqliteAttemptRow[];
     return rows.map((r) =>
       toAttempt({
         ...r,
@@ -320,7 +322,7 @@ export class SqliteStore implements Store {
     return this.guard(() =>
       this.db
         .transaction(() => {
-          if (!this.db.prepare('SELECT 1 FROM events WHERE id = ?').get(eventId)) return [];
+          if (!this.stmt('SELECT 1 FROM events WHERE id = ?').get(eventId)) return [];
           return routes.map((route) => {
             const id = newId('dlv');
             this.insertDelivery.run(id, eventId, route, now, now, now);
@@ -363,7 +365,7 @@ export class SqliteStore implements Store {
       )
       .all(...params, q.limit + 1) as { id: string; source: string; topic: string; delivery_id: string | null; received_at: number; size: number }[];
     const page = rows.slice(0, q.limit);
-    const counts = this.db.prepare('SELECT status, count(*) AS n FROM deliveries WHERE event_id = ? GROUP BY status');
+    const counts = this.stmt('SELECT status, count(*) AS n FROM deliveries WHERE event_id = ? GROUP BY status');
     const events: EventSummary[] = page.map((r) => ({
       id: r.id,
       source: r.source,
@@ -414,8 +416,17 @@ export class SqliteStore implements Store {
 
   async releaseStaleLeases(): Promise<number> {
     return this.guard(
-      () => this.db.prepare(`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`).run().changes,
+      () => this.stmt(`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`).run().changes,
     );
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   private guard<T>(fn: () => T): T {
@@ -427,16 +438,16 @@ export class SqliteStore implements Store {
   }
 
   async countEvents(): Promise<number> {
-    return (this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    return (this.stmt('SELECT count(*) AS n FROM events').get() as { n: number }).n;
   }
 
   /** Ready when the file can be read, and written too if the last write failed (a read alone says nothing about a full disk). */
   async ping(): Promise<boolean> {
     if (!this.db.open) return false;
     try {
-      this.db.prepare('SELECT 1').get();
+      this.stmt('SELECT 1').get();
       if (this.writeFailing) {
-        this.db.prepare('INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)').run(Date.now());
+        this.stmt('INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)').run(Date.now());
         this.writeFailing = false;
       }
       return true;
