@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
 import { toAttempt, toDelivery, toEvent, type DeliveryRow } from './rows.js';
 import {
@@ -88,13 +89,11 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly ingestTx: Database.Transaction<(e: NewEvent) => IngestResult>;
   private readonly ingestBatchTx: Database.Transaction<(es: NewEvent[]) => IngestResult[]>;
-  private pending: { event: NewEvent; resolve: (r: IngestResult) => void; reject: (e: Error) => void }[] = [];
-  private flushScheduled = false;
+  private readonly ingests: GroupCommit<NewEvent, IngestResult>;
+  private readonly outcomes: GroupCommit<Finishing, void>;
   private readonly insertAttempt: Database.Statement;
   private readonly settleDelivery: Database.Statement;
   private readonly finishTx: Database.Transaction<(batch: Finishing[]) => void>;
-  private finishing: Finishing[] = [];
-  private finishScheduled = false;
   /** Set when a write failed (disk full, I/O error): readiness then probes with a write until one succeeds. */
   private writeFailing = false;
   /** Statements prepared once and reused: preparing is a real cost on the worker's hot path. */
@@ -156,6 +155,17 @@ export class SqliteStore implements Store {
     this.finishTx = this.db.transaction((batch: Finishing[]) => {
       for (const f of batch) this.finishOne(f);
     });
+    const written = (ok: boolean) => (this.writeFailing = !ok);
+    // IMMEDIATE: take the write lock up front, so another process cannot slip in between a dedup read and its insert.
+    this.ingests = new GroupCommit((es) => this.ingestBatchTx.immediate(es), written, 'could not store the event');
+    this.outcomes = new GroupCommit<Finishing, void>(
+      (batch) => {
+        this.finishTx.immediate(batch);
+        return batch.map(() => undefined);
+      },
+      written,
+      'store operation failed',
+    );
   }
 
   private migrate() {
@@ -171,42 +181,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  /**
-   * Group commit: ingests that arrive in the same turn of the event loop share
-   * one transaction (one WAL commit instead of one each). Every caller is still
-   * answered only after the transaction holding its event has committed.
-   */
+  /** Ingests arriving in the same turn of the event loop share one transaction (see GroupCommit). */
   async ingest(e: NewEvent): Promise<IngestResult> {
     if (!this.db.open) throw new StoreError('could not store the event: the store is closed');
-    return new Promise<IngestResult>((resolve, reject) => {
-      this.pending.push({ event: e, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending.splice(0);
-    if (batch.length === 0) return;
-    try {
-      // IMMEDIATE: take the write lock up front, so another process cannot slip in between a dedup read and its insert.
-      const results = this.ingestBatchTx.immediate(batch.map((b) => b.event));
-      this.writeFailing = false;
-      batch.forEach((b, i) => b.resolve(results[i]!));
-    } catch {
-      // One bad event must not fail the others: retry them one transaction each.
-      for (const b of batch) {
-        try {
-          b.resolve(this.ingestTx.immediate(b.event));
-        } catch (err) {
-          this.writeFailing = true;
-          b.reject(new StoreError(`could not store the event: ${(err as Error).message}`));
-        }
-      }
-    }
+    return this.ingests.add(e);
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
@@ -249,33 +227,7 @@ export class SqliteStore implements Store {
   /** Outcomes reported in the same turn of the event loop are written in one transaction (as ingests are). */
   async finish(deliveryId: string, owner: string, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void> {
     if (!this.db.open) throw new StoreError('store operation failed: the store is closed');
-    return new Promise<void>((resolve, reject) => {
-      this.finishing.push({ deliveryId, owner, attempts, outcome, resolve, reject });
-      if (!this.finishScheduled) {
-        this.finishScheduled = true;
-        setImmediate(() => this.flushFinished());
-      }
-    });
-  }
-
-  private flushFinished(): void {
-    this.finishScheduled = false;
-    const batch = this.finishing.splice(0);
-    if (batch.length === 0) return;
-    try {
-      this.finishTx.immediate(batch);
-      for (const b of batch) b.resolve();
-    } catch {
-      for (const b of batch) {
-        try {
-          this.finishTx.immediate([b]);
-          b.resolve();
-        } catch (err) {
-          this.writeFailing = true;
-          b.reject(new StoreError(`store operation failed: ${(err as Error).message}`));
-        }
-      }
-    }
+    return this.outcomes.add({ deliveryId, owner, attempts, outcome });
   }
 
   private finishOne(f: Finishing): void {
@@ -466,8 +418,6 @@ interface Finishing {
   owner: string;
   attempts: readonly AttemptRecord[];
   outcome: Outcome;
-  resolve: () => void;
-  reject: (e: Error) => void;
 }
 
 interface SqliteEventRow {

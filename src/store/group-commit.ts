@@ -1,0 +1,52 @@
+// Group commit: writes requested in the same turn of the event loop share one
+// transaction (one WAL commit instead of one each). Each caller is answered only
+// after the transaction holding its item has committed. If the shared one fails,
+// each item is retried alone, so one bad item does not fail the others.
+import { StoreError } from './types.js';
+
+export class GroupCommit<T, R> {
+  private queue: { item: T; resolve: (r: R) => void; reject: (e: Error) => void }[] = [];
+  private scheduled = false;
+
+  /**
+   * `commit` writes a batch in one transaction and returns one result per item;
+   * `written` hears whether each write succeeded; `what` prefixes errors.
+   */
+  constructor(
+    private readonly commit: (items: T[]) => R[],
+    private readonly written: (ok: boolean) => void,
+    private readonly what: string,
+  ) {}
+
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue.splice(0);
+    if (batch.length === 0) return;
+    try {
+      const results = this.commit(batch.map((b) => b.item));
+      this.written(true);
+      batch.forEach((b, i) => b.resolve(results[i]!));
+    } catch {
+      for (const b of batch) {
+        try {
+          const [result] = this.commit([b.item]);
+          this.written(true);
+          b.resolve(result!);
+        } catch (err) {
+          this.written(false);
+          b.reject(new StoreError(`${this.what}: ${(err as Error).message}`));
+        }
+      }
+    }
+  }
+}
