@@ -3,7 +3,7 @@
 // attempt and the outcome. Woken at once when an event is committed; otherwise
 // it sleeps until the next delivery falls due.
 import { createHmac, randomUUID } from 'node:crypto';
-import type { Config, Target } from '../config/types.js';
+import type { Config, Route, Target } from '../config/types.js';
 import { parseBody } from '../lib/body.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import type { Logger } from '../observe/log.js';
@@ -30,6 +30,8 @@ export interface WorkerOptions {
 }
 
 const REQUEST_BODY_KEPT = 64 * 1024;
+/** Most deliveries claimed in one go. */
+const CLAIM_BATCH = 100;
 
 export class Worker {
   readonly owner = `worker-${randomUUID()}`;
@@ -39,6 +41,8 @@ export class Worker {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly slots = new Map<string, Semaphore>();
   private readonly buckets = new Map<string, { rate: string; bucket: TokenBucket }>();
+  /** Built once per config: route by name, and the redactor for its secrets. */
+  private readonly perConfig = new WeakMap<Config, { routes: Map<string, Route>; redact: Redactor }>();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
   private again = false;
@@ -73,31 +77,46 @@ export class Worker {
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
   }
 
+  /**
+   * Under load, claims are made in batches: the worker claims again only once a
+   * quarter of its slots are free (or nothing is in flight), rather than one claim
+   * per finished delivery.
+   */
+  private get refillAt(): number {
+    return Math.max(1, Math.floor(this.maxInFlight / 4));
+  }
+
   private async tick(): Promise<void> {
     this.ticking = true;
     if (this.timer) clearTimeout(this.timer);
+    // Whether the queue may hold more due work than was claimed (then finishing deliveries wake us, no need to ask when).
+    let full = false;
     try {
       do {
         this.again = false;
         const room = this.maxInFlight - this.inFlight.size;
-        if (room <= 0) break; // a finishing delivery wakes us
-        const claimed = await this.opts.store.claimDue(this.owner, Date.now(), this.leaseMs, Math.min(room, 100));
+        if (room <= 0 || (room < this.refillAt && this.inFlight.size > 0)) {
+          full = true; // a finishing delivery wakes us
+          break;
+        }
+        const limit = Math.min(room, CLAIM_BATCH);
+        const claimed = await this.opts.store.claimDue(this.owner, Date.now(), this.leaseMs, limit);
         for (const c of claimed) this.launch(c);
-        if (claimed.length === Math.min(room, 100)) this.again = true;
+        if (claimed.length === limit) this.again = true;
       } while (this.again && !this.stopped);
     } catch (err) {
       this.opts.log.error({ err: (err as Error).message }, 'worker could not claim deliveries; retrying');
     } finally {
       this.ticking = false;
-      await this.schedule();
+      await this.schedule(full);
     }
   }
 
-  private async schedule(): Promise<void> {
+  private async schedule(full: boolean): Promise<void> {
     if (this.stopped) return;
     let delay = this.pollMs;
     try {
-      const due = await this.opts.store.nextDueAt();
+      const due = full ? undefined : await this.opts.store.nextDueAt();
       if (due !== undefined) delay = Math.min(this.pollMs, Math.max(5, due - Date.now()));
     } catch {
       // the store is away: look again after the poll interval
@@ -112,14 +131,14 @@ export class Worker {
       .catch((err: unknown) => this.opts.log.error({ delivery: c.delivery.id, err: (err as Error).message }, 'delivery failed unexpectedly; it will be retried after its lease'))
       .finally(() => {
         this.inFlight.delete(p);
-        this.wake();
+        if (this.maxInFlight - this.inFlight.size >= this.refillAt || this.inFlight.size === 0) this.wake();
       });
     this.inFlight.add(p);
   }
 
   private async deliver({ delivery, event }: ClaimedDelivery): Promise<void> {
     const config = this.opts.config();
-    const redact = createRedactor(config.secrets);
+    const { routes, redact } = this.indexFor(config);
     const finish = async (attempts: AttemptRecord[], outcome: Outcome) => {
       await this.opts.store.finish(delivery.id, this.owner, attempts, outcome);
       this.opts.metrics?.delivery(delivery.route, outcome.status === 'pending' ? 'retry' : outcome.status);
@@ -139,7 +158,7 @@ export class Worker {
     };
 
     // Deliveries are sent with their route as it is now: a removed route cancels them.
-    const route = config.routes.find((r) => r.name === delivery.route);
+    const route = routes.get(delivery.route);
     if (!route) return finish([], { status: 'cancelled', reason: `route "${delivery.route}" is no longer in the config` });
 
     const parsed = parseBody(event.body, event.contentType);
@@ -200,6 +219,15 @@ export class Worker {
     }
     const last = attempts[attempts.length - 1];
     return finish(attempts, { status: 'succeeded', ...(last?.responseStatus !== undefined ? { lastStatus: last.responseStatus } : {}) });
+  }
+
+  private indexFor(config: Config): { routes: Map<string, Route>; redact: Redactor } {
+    let index = this.perConfig.get(config);
+    if (!index) {
+      index = { routes: new Map(config.routes.map((r) => [r.name, r])), redact: createRedactor(config.secrets) };
+      this.perConfig.set(config, index);
+    }
+    return index;
   }
 
   private slotFor(target: Target): Semaphore {

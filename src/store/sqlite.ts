@@ -94,6 +94,7 @@ export class SqliteStore implements Store {
   private readonly insertAttempt: Database.Statement;
   private readonly settleDelivery: Database.Statement;
   private readonly finishTx: Database.Transaction<(batch: Finishing[]) => void>;
+  private readonly claimTx: Database.Transaction<(owner: string, now: number, leaseMs: number, limit: number) => ClaimedDelivery[]>;
   /** Set when a write failed (disk full, I/O error): readiness then probes with a write until one succeeds. */
   private writeFailing = false;
   /** Statements prepared once and reused: preparing is a real cost on the worker's hot path. */
@@ -152,6 +153,26 @@ export class SqliteStore implements Store {
          last_status = COALESCE(?, last_status), last_error = ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
        WHERE id = ? AND lease_owner = ?`,
     );
+    const due = this.db.prepare(
+      `SELECT * FROM deliveries
+       WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+       ORDER BY next_attempt_at LIMIT ?`,
+    );
+    const lease = this.db.prepare('UPDATE deliveries SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?');
+    const eventById = this.db.prepare('SELECT * FROM events WHERE id = ?');
+    this.claimTx = this.db.transaction((owner: string, now: number, leaseMs: number, limit: number) => {
+      const rows = due.all(now, now, limit) as DeliveryRow[];
+      const events = new Map<string, StoredEvent>();
+      return rows.map((r) => {
+        lease.run(owner, now + leaseMs, now, r.id);
+        let event = events.get(r.event_id);
+        if (!event) {
+          event = eventOf(eventById.get(r.event_id) as SqliteEventRow);
+          events.set(r.event_id, event);
+        }
+        return { delivery: toDelivery(r), event };
+      });
+    });
     this.finishTx = this.db.transaction((batch: Finishing[]) => {
       for (const f of batch) this.finishOne(f);
     });
@@ -203,25 +224,7 @@ export class SqliteStore implements Store {
   }
 
   async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
-    return this.guard(() =>
-      this.db
-        .transaction(() => {
-          const rows = this.db
-            .prepare(
-              `SELECT * FROM deliveries
-               WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-               ORDER BY next_attempt_at LIMIT ?`,
-            )
-            .all(now, now, limit) as DeliveryRow[];
-          const lease = this.stmt('UPDATE deliveries SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?');
-          const event = this.stmt('SELECT * FROM events WHERE id = ?');
-          return rows.map((r) => {
-            lease.run(owner, now + leaseMs, now, r.id);
-            return { delivery: toDelivery(r), event: eventOf(event.get(r.event_id) as SqliteEventRow) };
-          });
-        })
-        .immediate(),
-    );
+    return this.guard(() => this.claimTx.immediate(owner, now, leaseMs, limit));
   }
 
   /** Outcomes reported in the same turn of the event loop are written in one transaction (as ingests are). */
@@ -263,11 +266,11 @@ export class SqliteStore implements Store {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    // A claimed delivery is not due again before its lease runs out (its worker reports back sooner).
-    const row = this.db
-      .prepare(`SELECT min(max(next_attempt_at, coalesce(lease_until, 0))) AS t FROM deliveries WHERE status = 'pending'`)
-      .get() as { t: number | null };
-    return row.t ?? undefined;
+    const row = this.stmt(
+      // In index order, so it reads from the front of the queue, not all of it (a backlog made this a full scan).
+      `SELECT next_attempt_at AS t FROM deliveries WHERE status = 'pending' AND lease_until IS NULL ORDER BY next_attempt_at LIMIT 1`,
+    ).get() as { t: number } | undefined;
+    return row?.t;
   }
 
   async replayEvent(eventId: string, routes: readonly string[], now: number): Promise<string[]> {

@@ -105,7 +105,11 @@ export interface Store {
   finish(deliveryId: string, owner: string, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void>;
   attemptsFor(deliveryId: string): Promise<StoredAttempt[]>;
   getDelivery(id: string): Promise<StoredDelivery | undefined>;
-  /** When the next pending delivery can be claimed (undefined: none pending). */
+  /**
+   * When the next unclaimed pending delivery falls due (undefined: none). Claimed
+   * ones are left out: their worker reports back, and a lease that runs out
+   * (a crashed process) is found by the worker's poll.
+   */
   nextDueAt(): Promise<number | undefined>;
   /**
    * Replays an event: a new pending delivery, due now, for each of `routes`

@@ -144,7 +144,10 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       try {
         await store.ingest(event({ routes: ['a'] }));
         const now = 2_000_000_000_000;
+        expect(await store.nextDueAt()).toBeLessThanOrEqual(now);
         const [c] = await store.claimDue('w', now, 60_000, 10);
+        // claimed: its worker reports back, so it is not what the next look waits for
+        expect(await store.nextDueAt()).toBeUndefined();
         await store.finish(c!.delivery.id, 'w', [], { status: 'pending', nextAttemptAt: now + 5000, error: 'target answered 503', lastStatus: 503 });
         expect(await store.claimDue('w', now + 4999, 60_000, 10)).toEqual([]);
         expect(await store.nextDueAt()).toBe(now + 5000);

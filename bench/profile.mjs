@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// npm run bench:profile [-- ingest|e2e|pg] : a CPU profile of the server under the
+// benchmark's load (autocannon, 50 connections, 5 s, loopback), summarised as the
+// functions with the most self time. The raw .cpuprofile is kept for Chrome's
+// DevTools; its path is printed.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PG_URL, cannon, children, config, start, startSwitchboard, stop, work } from './common.mjs';
+
+const scenario = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? 'ingest';
+if (!['ingest', 'e2e', 'pg'].includes(scenario)) {
+  console.error(`unknown scenario "${scenario}": use ingest, e2e or pg`);
+  process.exit(2);
+}
+
+/** Self time per function (name, file:line) from a V8 .cpuprofile, in percent of all samples. */
+function summarise(profile, top = 25) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map();
+  const counts = new Map();
+  for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+  for (const [id, n] of counts) {
+    const { functionName, url, lineNumber } = byId.get(id).callFrame;
+    const file = url.replace(/^.*\/node_modules\//, '').replace(/^file:\/\/.*\/(dist|src)\//, '$1/');
+    const key = `${functionName || '(anonymous)'}  ${file ? `${file}:${lineNumber + 1}` : ''}`;
+    self.set(key, (self.get(key) ?? 0) + n);
+  }
+  const total = profile.samples.length;
+  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, n]) => `${((100 * n) / total).toFixed(1).padStart(5)} %  ${k}`);
+}
+
+async function main() {
+  const sink = await start(process.execPath, [join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'sink.mjs')]);
+  const dir = join(work, 'profile');
+  const store = scenario === 'pg' ? `${PG_URL}?schema=sb_profile_${Date.now()}` : `sqlite:${join(work, 'profile.db')}`;
+  try {
+    const s = await startSwitchboard(config({ sink: sink.url, store, matching: scenario !== 'ingest' }), 'profile', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const r = await cannon(s.url, { seconds: 5 });
+    console.log(`${scenario}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
+    await new Promise((res) => setTimeout(res, 2000)); // let deliveries catch up a little
+    await stop(s);
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    const path = join(dir, file);
+    console.log(summarise(JSON.parse(readFileSync(path, 'utf8'))).join('\n'));
+    console.log(`\nprofile: ${path} (open it in Chrome DevTools → Performance)`);
+  } finally {
+    await stop(sink);
+    for (const c of children) c.kill('SIGKILL');
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  for (const c of children) c.kill('SIGKILL');
+  process.exit(1);
+});

@@ -1,0 +1,11 @@
+import Database from 'better-sqlite3';
+const db = new Database(':memory:');
+db.exec('CREATE TABLE t (a INTEGER, b TEXT)');
+const ins = db.prepare('INSERT INTO t VALUES (?, ?)');
+const sel = db.prepare('SELECT 1');
+const bench = (name, n, fn) => { for (let i = 0; i < 1000; i++) fn(i); const t = performance.now(); for (let i = 0; i < n; i++) fn(i); console.log(name, ((performance.now() - t) * 1000 / n).toFixed(2), 'µs'); };
+bench('select 1', 100000, () => sel.get());
+bench('insert int', 100000, (i) => ins.run(i, 'x'));
+const big = Buffer.alloc(7000, 1);
+const ins2 = db.prepare('INSERT INTO t VALUES (?, ?)');
+bench('insert 7KB blob', 20000, (i) => ins2.run(i, big));
