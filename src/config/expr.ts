@@ -45,12 +45,33 @@ interface JsonataSyntaxError {
 export type CompileResult<T> = { ok: true; value: T } | { ok: false; issue: ConfigIssue };
 
 /**
+ * Compiled expressions shared by text: routes with the same transform, and the
+ * routes a reload leaves unchanged, reuse one compiled JSONata instead of
+ * compiling (and holding) it again. Entries are weak: an expression no live
+ * config uses any more is collected, and its entry with it. Sharing is safe:
+ * evaluation keeps no state in the compiled expression (jsonata ≥ 2.2.2).
+ */
+const compiledByText = new Map<string, WeakRef<jsonata.Expression>>();
+const forget = new FinalizationRegistry<string>((text) => {
+  if (compiledByText.get(text)?.deref() === undefined) compiledByText.delete(text);
+});
+
+function compileShared(text: string): jsonata.Expression {
+  const cached = compiledByText.get(text)?.deref();
+  if (cached) return cached;
+  const compiled = jsonata(text, LIMITS);
+  compiledByText.set(text, new WeakRef(compiled));
+  forget.register(compiled, text);
+  return compiled;
+}
+
+/**
  * Compiles `text`, which sits at `valueOffset` inside the string value of
  * `node`. `label` names the place for the message (`routes[0].transform`).
  */
 export function compileExpr(yaml: YamlFile, node: Node | undefined, label: string, text: string, valueOffset = 0): CompileResult<Expr> {
   try {
-    const compiled = jsonata(text, LIMITS);
+    const compiled = compileShared(text);
     return {
       ok: true,
       value: {

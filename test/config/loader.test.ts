@@ -21,6 +21,24 @@ describe('a valid config', () => {
     expect(config!.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('gives each evaluation its own result when routes share one compiled transform, even concurrently', async () => {
+    // Identical expression text compiles once and is shared (between routes, and across reloads).
+    const transform = "'{ \"who\": sender.login, \"topic\": $topic, \"n\": $sum(items) }'";
+    const text = MINIMAL.replace('  - name: all\n    source: github\n    target: sink\n', [
+      `  - { name: a, source: github, target: sink, transform: ${transform} }`,
+      `  - { name: b, source: github, target: sink, transform: ${transform} }`,
+      '',
+    ].join('\n'));
+    const first = load(text).config!;
+    const second = load(`${text}# reloaded\n`).config!;
+    const exprs = [first.routes[0]!, first.routes[1]!, second.routes[0]!].map((r) => r.transform!);
+    const runs = Array.from({ length: 30 }, (_, i) =>
+      exprs[i % 3]!.evaluate({ sender: { login: `user${i}` }, items: Array.from({ length: i }, (_, k) => k) }, { topic: `t${i}` }),
+    );
+    const results = await Promise.all(runs);
+    results.forEach((r, i) => expect(r).toEqual({ who: `user${i}`, topic: `t${i}`, n: Array.from({ length: i }, (_, k) => k).reduce((a, b) => a + b, 0) }));
+  });
+
   it('finds the routes for a topic through the index, in file order', () => {
     const text = MINIMAL.replace('  - name: all\n    source: github\n    target: sink\n', [
       '  - { name: a, source: github, topics: [push], target: sink }',
