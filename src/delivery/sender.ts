@@ -24,6 +24,10 @@ export class Sender {
   async send(req: OutgoingRequest, target: Target): Promise<SendResult> {
     const started = performance.now();
     const took = () => Math.round((performance.now() - started) * 100) / 100;
+    // One deadline for the whole call, cleared as soon as it ends (AbortSignal.timeout
+    // would keep a timer and its signal alive for the full timeout after every call).
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException('deadline', 'TimeoutError')), target.timeoutMs);
     try {
       const res = await request(req.url, {
         method: req.method as Dispatcher.HttpMethod,
@@ -32,12 +36,14 @@ export class Sender {
         dispatcher: target.followRedirects ? this.following : this.agent,
         headersTimeout: target.timeoutMs,
         bodyTimeout: target.timeoutMs,
-        signal: AbortSignal.timeout(target.timeoutMs),
+        signal: deadline.signal,
       });
       const body = await readExcerpt(res.body);
       return { status: res.statusCode, headers: flatHeaders(res.headers), body, durationMs: took() };
     } catch (err) {
       return { error: describe(err, target.timeoutMs), durationMs: took() };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

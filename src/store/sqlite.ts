@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { BACKGROUND_AUTOCHECKPOINT, Checkpointer, INLINE_AUTOCHECKPOINT } from './checkpointer.js';
 import { GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
 import { toAttempt, toDelivery, toEvent, type DeliveryRow } from './rows.js';
@@ -102,6 +103,7 @@ export class SqliteStore implements Store {
   private readonly findDuplicate: Database.Statement<[string, string], { id: string }>;
   private readonly insertEvent: Database.Statement;
   private readonly insertDelivery: Database.Statement;
+  private readonly checkpointer: Checkpointer | undefined;
 
   constructor(url: string) {
     const { path, synchronous } = parseSqliteUrl(url);
@@ -116,6 +118,11 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    if (path !== ':memory:') {
+      this.checkpointer = Checkpointer.start(path, (running) => {
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${running ? BACKGROUND_AUTOCHECKPOINT : INLINE_AUTOCHECKPOINT}`);
+      });
+    }
     this.findDuplicate = this.db.prepare('SELECT id FROM events WHERE source = ? AND delivery_id = ?');
     this.insertEvent = this.db.prepare(
       'INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -412,6 +419,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,23 @@ describe('SQLite specifics', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(3);
     db.close();
+  });
+
+  it('copies the WAL into the database file from a background thread, below the point where a commit would do it inline', async () => {
+    const path = join(tempDir(), 'ckpt.db');
+    const store = new SqliteStore(`sqlite:${path}`);
+    try {
+      const empty = statSync(path).size;
+      // ~300 × 7 KB ≈ 600 WAL pages: fewer than the 1,000 at which SQLite checkpoints inside a commit
+      const body = Buffer.alloc(7000, 'x');
+      for (let i = 0; i < 300; i++) await store.ingest({ source: 's', topic: 't', receivedAt: i, headers: {}, body, routes: [] });
+      const deadline = Date.now() + 5000;
+      while (statSync(path).size < empty + 1_500_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(statSync(path).size).toBeGreaterThan(empty + 1_500_000);
+      expect(await store.countEvents()).toBe(300);
+    } finally {
+      await store.close();
+    }
   });
 
   it('reopening runs no migration twice and keeps the data', async () => {

@@ -1,0 +1,30 @@
+import { PAYLOAD } from '/work/main/bench/common.mjs';
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+const H = '{"a":"b","c":"ddddddddddddddddddddddddddddddd","host":"127.0.0.1:1234","content-type":"application/json","x-github-event":"issue_comment"}';
+const path = `/tmp/ck-${Math.random()}.db`;
+const db = new Database(path); db.pragma('journal_mode = WAL'); db.pragma('synchronous = NORMAL'); db.pragma(`wal_autocheckpoint = ${process.env.AC ?? 1000}`);
+db.exec(`CREATE TABLE e (id TEXT PRIMARY KEY, source TEXT, delivery_id TEXT, received_at INTEGER, headers TEXT, body BLOB); CREATE UNIQUE INDEX e1 ON e(source, delivery_id); CREATE INDEX e2 ON e(received_at);`);
+const code = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma('synchronous = NORMAL');
+let n = 0, stopped = false;
+parentPort.on('message', () => { parentPort.postMessage(n + ' last ' + JSON.stringify(last)); process.exit(0); });
+let last; const tick = () => { if (stopped) { db.close(); parentPort.postMessage(n + ' last ' + JSON.stringify(last)); return; } let r = { log: 0, checkpointed: 0 }; try { r = db.pragma('wal_checkpoint(PASSIVE)')[0]; last = r; } catch (e) { last = e.message; } n++; setTimeout(tick, Number(process.env.EVERY ?? 5)); };
+tick();
+`;
+const w = new Worker(code, { eval: true, workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), path } });
+const ins = db.prepare('INSERT INTO e VALUES (?, ?, ?, ?, ?, ?)'); const find = db.prepare('SELECT id FROM e WHERE source = ? AND delivery_id = ?');
+const tx = db.transaction(() => { for (let j = 0; j < 25; j++) { const u = randomUUID(); find.get('github', u); ins.run('evt_' + randomUUID(), 'github', u, Date.now(), H, PAYLOAD); } });
+const times = [];
+const t0 = performance.now();
+for (let i = 0; i < 1000; i++) { const t = performance.now(); tx.immediate(); times.push(performance.now() - t); await new Promise((r) => setTimeout(r, 1)); }
+const total = times.reduce((a, b) => a + b, 0);
+times.sort((a, b) => a - b);
+w.postMessage('stop'); const n = await new Promise((r) => w.once('message', r));
+console.log(`bg checkpointer: main-thread commit time ${total.toFixed(0)} ms, per event ${(total * 1000 / 25000).toFixed(1)} µs; median ${times[500].toFixed(2)} ms, p99 ${times[990].toFixed(2)}, max ${times[999].toFixed(1)}; checkpoints ${n}; wal size ${(statSync(path + '-wal').size / 1e6).toFixed(1)} MB`);

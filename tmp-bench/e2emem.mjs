@@ -1,0 +1,10 @@
+import { cannon, config, start, startSwitchboard, stop, children, work } from '/work/main/bench/common.mjs';
+import { join } from 'node:path';
+const sink = await start(process.execPath, ['/work/main/bench/sink.mjs']);
+const flags = process.argv.slice(2);
+const s = await startSwitchboard(config({ sink: sink.url, store: `sqlite:${join(work, 'x.db')}` }), 'x', ['-r', '/work/main/tmp-bench/memlog.cjs', ...flags]);
+s.child.stderr.on('data', (d) => process.stdout.write(String(d).split('\n').filter((l) => l.startsWith('MEM')).map((l) => l + '\n').join('')));
+const r = await cannon(s.url, { seconds: 5 });
+console.log('rps', Math.round(r.rps));
+await new Promise((r) => setTimeout(r, 1500));
+await stop(s); await stop(sink); for (const c of children) c.kill('SIGKILL');

@@ -1,0 +1,10 @@
+import { cannon, config, start, startSwitchboard, stop, children, work } from '/work/main/bench/common.mjs';
+import { join } from 'node:path';
+const sink = await start(process.execPath, ['/work/main/bench/sink.mjs']);
+const s = await startSwitchboard(config({ sink: sink.url, store: `sqlite:${join(work, 'x.db')}` }), 'x', ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=/tmp/snap`]);
+const p = cannon(s.url, { seconds: 5 });
+await new Promise((r) => setTimeout(r, 3500));
+s.child.kill('SIGUSR2');
+await p;
+await new Promise((r) => setTimeout(r, 3000));
+await stop(s); await stop(sink); for (const c of children) c.kill('SIGKILL');
