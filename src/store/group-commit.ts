@@ -1,7 +1,8 @@
 // Group commit: writes requested in the same turn of the event loop share one
-// transaction (one WAL commit instead of one each). Each caller is answered only
+// transaction (one commit instead of one each). Each caller is answered only
 // after the transaction holding its item has committed. If the shared one fails,
 // each item is retried alone, so one bad item does not fail the others.
+// `commit` may be synchronous (SQLite) or return a promise (PostgreSQL).
 import { StoreError } from './types.js';
 
 export class GroupCommit<T, R> {
@@ -13,7 +14,7 @@ export class GroupCommit<T, R> {
    * `written` hears whether each write succeeded; `what` prefixes errors.
    */
   constructor(
-    private readonly commit: (items: T[]) => R[],
+    private readonly commit: (items: T[]) => R[] | Promise<R[]>,
     private readonly written: (ok: boolean) => void,
     private readonly what: string,
   ) {}
@@ -23,28 +24,28 @@ export class GroupCommit<T, R> {
       this.queue.push({ item, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     this.scheduled = false;
     const batch = this.queue.splice(0);
     if (batch.length === 0) return;
     try {
-      const results = this.commit(batch.map((b) => b.item));
+      const results = await this.commit(batch.map((b) => b.item));
       this.written(true);
       batch.forEach((b, i) => b.resolve(results[i]!));
     } catch {
       for (const b of batch) {
         try {
-          const [result] = this.commit([b.item]);
+          const [result] = await this.commit([b.item]);
           this.written(true);
           b.resolve(result!);
         } catch (err) {
           this.written(false);
-          b.reject(new StoreError(`${this.what}: ${(err as Error).message}`));
+          b.reject(err instanceof StoreError ? err : new StoreError(`${this.what}: ${(err as Error).message}`));
         }
       }
     }

@@ -3,6 +3,7 @@
 // with FOR UPDATE SKIP LOCKED and stamp a lease; a process that dies leaves its
 // leases to run out, and then the others take the work over.
 import pg from 'pg';
+import { GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
 import { toAttempt, toDelivery, toEvent, type AttemptRow, type DeliveryRow, type EventRow } from './rows.js';
 import {
@@ -11,6 +12,7 @@ import {
   type ClaimedDelivery,
   type EventPage,
   type EventQuery,
+  type Finishing,
   type IngestResult,
   type NewEvent,
   type Outcome,
@@ -87,6 +89,7 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private closed = false;
+  private readonly outcomes = new GroupCommit<Finishing, void>((batch) => this.finishBatch(batch), () => undefined, 'could not record the delivery');
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
@@ -163,31 +166,47 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async q<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  /** `name`: a prepared statement (parsed and planned once per connection), for the hot paths. */
+  private async q<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[] = [], name?: string): Promise<R[]> {
     try {
-      return (await this.pool.query<R>(sql, params)).rows;
+      return (await this.pool.query<R>(name ? { name, text: sql, values: params } : { text: sql, values: params })).rows;
     } catch (err) {
       throw new StoreError(`${what}: ${(err as Error).message}`);
     }
   }
 
+  /** One statement (one round trip, one commit): the event and its deliveries, or nothing if the delivery id was seen. */
   async ingest(e: NewEvent): Promise<IngestResult> {
-    return this.tx('could not store the event', async (c) => {
-      const id = newId('evt');
-      const inserted = await c.query(
-        `INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query)
+    const id = newId('evt');
+    const [row] = await this.q<{ id: string }>(
+      'could not store the event',
+      `WITH ev AS (
+         INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (source, delivery_id) WHERE delivery_id IS NOT NULL DO NOTHING RETURNING id`,
-        [id, e.source, e.topic, e.deliveryId ?? null, e.receivedAt, JSON.stringify(e.headers), e.body, e.contentType ?? null, e.query && Object.keys(e.query).length ? JSON.stringify(e.query) : null],
-      );
-      if (inserted.rowCount === 0) {
-        // Another request with this delivery id committed first (the unique index waited for it).
-        const { rows } = await c.query<{ id: string }>('SELECT id FROM events WHERE source = $1 AND delivery_id = $2', [e.source, e.deliveryId]);
-        return { eventId: rows[0]!.id, duplicate: true, deliveries: 0 };
-      }
-      if (e.routes.length) await this.insertDeliveries(c, id, e.routes, e.receivedAt);
-      return { eventId: id, duplicate: false, deliveries: e.routes.length };
-    });
+         ON CONFLICT (source, delivery_id) WHERE delivery_id IS NOT NULL DO NOTHING RETURNING id),
+       d AS (
+         INSERT INTO deliveries (id, event_id, route, next_attempt_at, created_at, updated_at)
+         SELECT r.id, ev.id, r.route, $5, $5, $5 FROM ev, unnest($10::text[], $11::text[]) WITH ORDINALITY AS r(id, route, n) ORDER BY n)
+       SELECT id FROM ev`,
+      [
+        id,
+        e.source,
+        e.topic,
+        e.deliveryId ?? null,
+        e.receivedAt,
+        JSON.stringify(e.headers),
+        e.body,
+        e.contentType ?? null,
+        e.query && Object.keys(e.query).length ? JSON.stringify(e.query) : null,
+        e.routes.map(() => newId('dlv')),
+        e.routes,
+      ],
+      'sb_ingest',
+    );
+    if (row) return { eventId: id, duplicate: false, deliveries: e.routes.length };
+    // Another request with this delivery id committed first (the unique index waited for it).
+    const [existing] = await this.q<{ id: string }>('could not store the event', 'SELECT id FROM events WHERE source = $1 AND delivery_id = $2', [e.source, e.deliveryId], 'sb_duplicate');
+    return { eventId: existing!.id, duplicate: true, deliveries: 0 };
   }
 
   private async insertDeliveries(c: pg.PoolClient, eventId: string, routes: readonly string[], now: number): Promise<string[]> {
@@ -219,45 +238,71 @@ export class PostgresStore implements Store {
     return row!.n;
   }
 
+  /** The claim is one statement; the events are read after it (they never change, and a claimed delivery keeps its event). */
   async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
-    return this.tx('could not claim deliveries', async (c) => {
-      const { rows } = await c.query<DeliveryRow>(
-        `WITH due AS (
-           SELECT id FROM deliveries
-           WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-           ORDER BY next_attempt_at LIMIT $2
-           FOR UPDATE SKIP LOCKED)
-         UPDATE deliveries d SET lease_owner = $3, lease_until = $1 + $4, updated_at = $1
-         FROM due WHERE d.id = due.id RETURNING d.*`,
-        [now, limit, owner, leaseMs],
-      );
-      if (rows.length === 0) return [];
-      const events = await c.query<EventRow>('SELECT * FROM events WHERE id = ANY($1)', [[...new Set(rows.map((r) => r.event_id))]]);
-      const byId = new Map(events.rows.map((e) => [e.id, toEvent(e)]));
-      return rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at)).map((r) => ({ delivery: toDelivery(r), event: byId.get(r.event_id)! }));
-    });
+    const rows = await this.q<DeliveryRow>(
+      'could not claim deliveries',
+      `WITH due AS (
+         SELECT id FROM deliveries
+         WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+         ORDER BY next_attempt_at LIMIT $2
+         FOR UPDATE SKIP LOCKED)
+       UPDATE deliveries d SET lease_owner = $3, lease_until = $1 + $4, updated_at = $1
+       FROM due WHERE d.id = due.id RETURNING d.*`,
+      [now, limit, owner, leaseMs],
+      'sb_claim',
+    );
+    if (rows.length === 0) return [];
+    const events = await this.q<EventRow>('could not claim deliveries', 'SELECT * FROM events WHERE id = ANY($1)', [[...new Set(rows.map((r) => r.event_id))]], 'sb_claimed_events');
+    const byId = new Map(events.map((e) => [e.id, toEvent(e)]));
+    return rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at)).map((r) => ({ delivery: toDelivery(r), event: byId.get(r.event_id)! }));
   }
 
+  /** Outcomes reported in the same turn of the event loop are written by one statement (see GroupCommit). */
   async finish(deliveryId: string, owner: string, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void> {
-    await this.tx('could not record the delivery', async (c) => {
-      for (const a of attempts) {
-        await c.query(
-          `INSERT INTO attempts (delivery_id, started_at, duration_ms, request, response_status, response_headers, response_body, error)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [deliveryId, a.startedAt, a.durationMs, JSON.stringify(a.request), a.responseStatus ?? null, a.responseHeaders ? JSON.stringify(a.responseHeaders) : null, a.responseBody ?? null, a.error ?? null],
-        );
-      }
-      const nextAttemptAt = outcome.status === 'pending' ? outcome.nextAttemptAt : null;
-      const lastStatus = 'lastStatus' in outcome ? (outcome.lastStatus ?? null) : null;
-      const why = 'error' in outcome ? outcome.error : 'reason' in outcome ? outcome.reason : null;
-      // Only the holder of the claim settles it: a late report from a worker whose lease ran out changes nothing.
-      await c.query(
-        `UPDATE deliveries SET status = $1, attempts = attempts + $2, next_attempt_at = COALESCE($3, next_attempt_at),
-           last_status = COALESCE($4, last_status), last_error = $5, lease_owner = NULL, lease_until = NULL, updated_at = $6
-         WHERE id = $7 AND lease_owner = $8`,
-        [outcome.status, attempts.length > 0 ? 1 : 0, nextAttemptAt, lastStatus, why, Date.now(), deliveryId, owner],
-      );
-    });
+    if (this.closed) throw new StoreError('could not record the delivery: the store is closed');
+    return this.outcomes.add({ deliveryId, owner, attempts, outcome });
+  }
+
+  /** One statement, so one commit: every attempt of the batch, and each delivery's outcome. */
+  private async finishBatch(batch: Finishing[]): Promise<void[]> {
+    const tried = batch.flatMap((f) => f.attempts.map((a) => ({ id: f.deliveryId, a })));
+    await this.q(
+      'could not record the delivery',
+      `WITH f AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::int[], $7::text[])
+           AS f(id, owner, status, tried, next_at, last_status, why)),
+       a AS (
+         INSERT INTO attempts (delivery_id, started_at, duration_ms, request, response_status, response_headers, response_body, error)
+         SELECT t.delivery_id, t.started_at, t.duration_ms, t.request::jsonb, t.response_status, t.response_headers::jsonb, t.response_body, t.error
+         FROM unnest($9::text[], $10::bigint[], $11::float8[], $12::text[], $13::int[], $14::text[], $15::text[], $16::text[])
+           WITH ORDINALITY AS t(delivery_id, started_at, duration_ms, request, response_status, response_headers, response_body, error, n)
+         ORDER BY n)
+       -- Only the holder of the claim settles it: a late report from a worker whose lease ran out changes nothing.
+       UPDATE deliveries d SET status = f.status, attempts = d.attempts + f.tried, next_attempt_at = COALESCE(f.next_at, d.next_attempt_at),
+         last_status = COALESCE(f.last_status, d.last_status), last_error = f.why, lease_owner = NULL, lease_until = NULL, updated_at = $8
+       FROM f WHERE d.id = f.id AND d.lease_owner = f.owner`,
+      [
+        batch.map((f) => f.deliveryId),
+        batch.map((f) => f.owner),
+        batch.map((f) => f.outcome.status),
+        batch.map((f) => (f.attempts.length > 0 ? 1 : 0)),
+        batch.map((f) => (f.outcome.status === 'pending' ? f.outcome.nextAttemptAt : null)),
+        batch.map((f) => ('lastStatus' in f.outcome ? (f.outcome.lastStatus ?? null) : null)),
+        batch.map((f) => ('error' in f.outcome ? f.outcome.error : 'reason' in f.outcome ? f.outcome.reason : null)),
+        Date.now(),
+        tried.map((t) => t.id),
+        tried.map((t) => t.a.startedAt),
+        tried.map((t) => t.a.durationMs),
+        tried.map((t) => JSON.stringify(t.a.request)),
+        tried.map((t) => t.a.responseStatus ?? null),
+        tried.map((t) => (t.a.responseHeaders ? JSON.stringify(t.a.responseHeaders) : null)),
+        tried.map((t) => t.a.responseBody ?? null),
+        tried.map((t) => t.a.error ?? null),
+      ],
+      'sb_finish',
+    );
+    return batch.map(() => undefined);
   }
 
   async attemptsFor(deliveryId: string): Promise<StoredAttempt[]> {
@@ -270,6 +315,8 @@ export class PostgresStore implements Store {
       'could not read the queue',
       // In index order, so it reads from the front of the queue, not all of it.
       `SELECT next_attempt_at AS t FROM deliveries WHERE status = 'pending' AND lease_until IS NULL ORDER BY next_attempt_at LIMIT 1`,
+      [],
+      'sb_next_due',
     );
     return row ? Number(row.t) : undefined;
   }

@@ -16,6 +16,7 @@ import {
   type EventPage,
   type EventQuery,
   type EventSummary,
+  type Finishing,
   type QueueStats,
   type IngestResult,
   type NewEvent,
@@ -424,12 +425,6 @@ export class SqliteStore implements Store {
   }
 }
 
-interface Finishing {
-  deliveryId: string;
-  owner: string;
-  attempts: readonly AttemptRecord[];
-  outcome: Outcome;
-}
 
 interface SqliteEventRow {
   id: string;

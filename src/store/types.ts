@@ -178,3 +178,11 @@ export interface QueueStats {
 export class StoreError extends Error {
   override readonly name = 'StoreError';
 }
+
+/** A delivery's outcome as a worker reports it: what the stores batch into one commit. */
+export interface Finishing {
+  deliveryId: string;
+  owner: string;
+  attempts: readonly AttemptRecord[];
+  outcome: Outcome;
+}

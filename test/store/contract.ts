@@ -194,6 +194,39 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       }
     });
 
+    it('settles outcomes reported together (one commit) each as its own, attempts included, and ignores one whose claim was lost', async () => {
+      const store = await open();
+      try {
+        await store.ingest(event({ routes: ['a', 'b', 'c', 'd'] }));
+        const claimed = await store.claimDue('w', Date.now(), 60_000, 10);
+        expect(claimed).toHaveLength(4);
+        const [a, b, c, d] = claimed.map((x) => x.delivery.id) as [string, string, string, string];
+        const call = (n: number, status?: number) => ({
+          startedAt: n,
+          durationMs: n,
+          request: { method: 'POST', url: `http://sink/${n}`, headers: {} },
+          ...(status ? { responseStatus: status } : { error: 'connection refused' }),
+        });
+        await Promise.all([
+          store.finish(a, 'w', [call(1, 200)], { status: 'succeeded', lastStatus: 200 }),
+          store.finish(b, 'w', [call(2), call(3, 503)], { status: 'pending', nextAttemptAt: 5, error: 'target answered 503', lastStatus: 503 }),
+          store.finish(c, 'w', [], { status: 'filtered', reason: 'filter gave false' }),
+          store.finish(d, 'someone-else', [call(4, 200)], { status: 'succeeded', lastStatus: 200 }),
+        ]);
+        expect(await store.getDelivery(a)).toMatchObject({ status: 'succeeded', attempts: 1, lastStatus: 200 });
+        expect(await store.getDelivery(b)).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: 5, lastStatus: 503, lastError: 'target answered 503' });
+        expect(await store.getDelivery(c)).toMatchObject({ status: 'filtered', attempts: 0, lastError: 'filter gave false' });
+        expect(await store.getDelivery(d)).toMatchObject({ status: 'pending', attempts: 0 });
+        expect((await store.attemptsFor(b)).map((x) => [x.startedAt, x.responseStatus, x.error])).toEqual([
+          [2, undefined, 'connection refused'],
+          [3, 503, undefined],
+        ]);
+        expect((await store.attemptsFor(a)).map((x) => x.request.url)).toEqual(['http://sink/1']);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('replays an event as new deliveries, and retries a dead delivery with a fresh budget', async () => {
       const store = await open();
       try {

@@ -1,0 +1,14 @@
+import { cannon, config, start, startSwitchboard, stop, children, PG_URL } from '/work/main/bench/common.mjs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+const pgPids = () => execSync("pgrep -f 'postgres'").toString().trim().split('\n').map(Number);
+const ticks = (pid) => { try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); } catch { return 0; } };
+const sink = await start(process.execPath, ['/work/main/bench/sink.mjs']);
+const s = await startSwitchboard(config({ sink: sink.url, store: `${PG_URL}?schema=sb_cpu_${Date.now()}`, matching: process.argv[2] !== 'ingest' }), 'x');
+const pids = pgPids(); const a = new Map(pids.map((p) => [p, ticks(p)])); const s0 = ticks(s.child.pid), b0 = ticks(process.pid);
+const t0 = Date.now();
+const r = await cannon(s.url, { seconds: 5 });
+const dt = (Date.now() - t0) / 10;
+const after = pgPids(); let pgTot = 0; for (const p of after) pgTot += ticks(p) - (a.get(p) ?? 0);
+console.log(Math.round(r.rps), 'rps; cpu% server', Math.round(100 * (ticks(s.child.pid) - s0) / dt), 'postgres', Math.round(100 * pgTot / dt), 'bench', Math.round(100 * (ticks(process.pid) - b0) / dt));
+await stop(s); await stop(sink); for (const c of children) c.kill('SIGKILL');
