@@ -53,7 +53,8 @@ export class Checkpointer {
    */
   static start(path: string, onState: (running: boolean) => void): Checkpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(THREAD, { eval: true, workerData: { driver, path } });
+    // It allocates almost nothing: a small heap keeps the thread's memory small too.
+    const worker = new Worker(THREAD, { eval: true, workerData: { driver, path }, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
     worker.unref();
     worker.on('message', (m) => m === 'ready' && onState(true));
     worker.on('error', () => onState(false));
