@@ -12,11 +12,14 @@ export class GroupCommit<T, R> {
   /**
    * `commit` writes a batch in one transaction and returns one result per item;
    * `written` hears whether each write succeeded; `what` prefixes errors.
+   * `retryAlone` says whether a failed batch is worth retrying item by item (a
+   * rejected item, say); when not (the database is unreachable), all fail at once.
    */
   constructor(
     private readonly commit: (items: T[]) => R[] | Promise<R[]>,
     private readonly written: (ok: boolean) => void,
     private readonly what: string,
+    private readonly retryAlone: (err: unknown) => boolean = () => true,
   ) {}
 
   add(item: T): Promise<R> {
@@ -37,7 +40,13 @@ export class GroupCommit<T, R> {
       const results = await this.commit(batch.map((b) => b.item));
       this.written(true);
       batch.forEach((b, i) => b.resolve(results[i]!));
-    } catch {
+    } catch (err) {
+      if (batch.length === 1 || !this.retryAlone(err)) {
+        this.written(false);
+        const e = err instanceof StoreError ? err : new StoreError(`${this.what}: ${(err as Error).message}`);
+        for (const b of batch) b.reject(e);
+        return;
+      }
       for (const b of batch) {
         try {
           const [result] = await this.commit([b.item]);

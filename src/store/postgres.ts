@@ -89,7 +89,8 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private closed = false;
-  private readonly outcomes = new GroupCommit<Finishing, void>((batch) => this.finishBatch(batch), () => undefined, 'could not record the delivery');
+  private readonly ingests = new GroupCommit<NewEvent, IngestResult>((batch) => this.ingestBatch(batch), () => undefined, 'could not store the event', rejectedByServer);
+  private readonly outcomes = new GroupCommit<Finishing, void>((batch) => this.finishBatch(batch), () => undefined, 'could not record the delivery', rejectedByServer);
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
@@ -171,42 +172,84 @@ export class PostgresStore implements Store {
     try {
       return (await this.pool.query<R>(name ? { name, text: sql, values: params } : { text: sql, values: params })).rows;
     } catch (err) {
-      throw new StoreError(`${what}: ${(err as Error).message}`);
+      throw new StoreError(`${what}: ${(err as Error).message}`, { cause: err });
     }
   }
 
-  /** One statement (one round trip, one commit): the event and its deliveries, or nothing if the delivery id was seen. */
+  /** Ingests arriving in the same turn of the event loop are written by one statement, so one commit (see GroupCommit). */
   async ingest(e: NewEvent): Promise<IngestResult> {
-    const id = newId('evt');
-    const [row] = await this.q<{ id: string }>(
+    if (this.closed) throw new StoreError('could not store the event: the store is closed');
+    return this.ingests.add(e);
+  }
+
+  /**
+   * One statement for a batch: the events, and the deliveries of those that were not
+   * duplicates. The bodies travel as one binary parameter with offsets (a bytea[]
+   * would be sent as hex text).
+   */
+  private async ingestBatch(batch: NewEvent[]): Promise<IngestResult[]> {
+    const ids = batch.map(() => newId('evt'));
+    const offsets: number[] = [];
+    let at = 0;
+    for (const e of batch) {
+      offsets.push(at);
+      at += e.body.length;
+    }
+    const deliveries = batch.flatMap((e, i) => e.routes.map((route) => ({ id: newId('dlv'), event: ids[i]!, route, at: e.receivedAt })));
+    const inserted = await this.q<{ id: string }>(
       'could not store the event',
-      `WITH ev AS (
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::int[], $9::int[], $10::text[], $11::text[])
+           WITH ORDINALITY AS t(id, source, topic, delivery_id, received_at, headers, off, len, content_type, query, n)),
+       ev AS (
          INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         SELECT id, source, topic, delivery_id, received_at, headers::jsonb, substring($7::bytea FROM off + 1 FOR len), content_type, query::jsonb
+         FROM input ORDER BY n
          ON CONFLICT (source, delivery_id) WHERE delivery_id IS NOT NULL DO NOTHING RETURNING id),
        d AS (
          INSERT INTO deliveries (id, event_id, route, next_attempt_at, created_at, updated_at)
-         SELECT r.id, ev.id, r.route, $5, $5, $5 FROM ev, unnest($10::text[], $11::text[]) WITH ORDINALITY AS r(id, route, n) ORDER BY n)
+         SELECT r.id, r.event_id, r.route, r.at, r.at, r.at
+         FROM unnest($12::text[], $13::text[], $14::text[], $15::bigint[]) WITH ORDINALITY AS r(id, event_id, route, at, n)
+         WHERE r.event_id IN (SELECT id FROM ev) ORDER BY n)
        SELECT id FROM ev`,
       [
-        id,
-        e.source,
-        e.topic,
-        e.deliveryId ?? null,
-        e.receivedAt,
-        JSON.stringify(e.headers),
-        e.body,
-        e.contentType ?? null,
-        e.query && Object.keys(e.query).length ? JSON.stringify(e.query) : null,
-        e.routes.map(() => newId('dlv')),
-        e.routes,
+        ids,
+        batch.map((e) => e.source),
+        batch.map((e) => e.topic),
+        batch.map((e) => e.deliveryId ?? null),
+        batch.map((e) => e.receivedAt),
+        batch.map((e) => JSON.stringify(e.headers)),
+        Buffer.concat(batch.map((e) => e.body)),
+        offsets,
+        batch.map((e) => e.body.length),
+        batch.map((e) => e.contentType ?? null),
+        batch.map((e) => (e.query && Object.keys(e.query).length ? JSON.stringify(e.query) : null)),
+        deliveries.map((d) => d.id),
+        deliveries.map((d) => d.event),
+        deliveries.map((d) => d.route),
+        deliveries.map((d) => d.at),
       ],
       'sb_ingest',
     );
-    if (row) return { eventId: id, duplicate: false, deliveries: e.routes.length };
-    // Another request with this delivery id committed first (the unique index waited for it).
-    const [existing] = await this.q<{ id: string }>('could not store the event', 'SELECT id FROM events WHERE source = $1 AND delivery_id = $2', [e.source, e.deliveryId], 'sb_duplicate');
-    return { eventId: existing!.id, duplicate: true, deliveries: 0 };
+    const fresh = new Set(inserted.map((r) => r.id));
+    const dupes = batch.filter((_, i) => !fresh.has(ids[i]!));
+    // A delivery id seen before (or earlier in this batch): answer with the event that has it.
+    const existing = new Map<string, string>();
+    if (dupes.length) {
+      const rows = await this.q<{ source: string; delivery_id: string; id: string }>(
+        'could not store the event',
+        `SELECT e.source, e.delivery_id, e.id FROM events e JOIN unnest($1::text[], $2::text[]) AS k(source, delivery_id)
+           ON e.source = k.source AND e.delivery_id = k.delivery_id`,
+        [dupes.map((e) => e.source), dupes.map((e) => e.deliveryId ?? null)],
+        'sb_duplicates',
+      );
+      for (const r of rows) existing.set(`${r.source}\0${r.delivery_id}`, r.id);
+    }
+    return batch.map((e, i) =>
+      fresh.has(ids[i]!)
+        ? { eventId: ids[i]!, duplicate: false, deliveries: e.routes.length }
+        : { eventId: existing.get(`${e.source}\0${e.deliveryId}`)!, duplicate: true, deliveries: 0 },
+    );
   }
 
   private async insertDeliveries(c: pg.PoolClient, eventId: string, routes: readonly string[], now: number): Promise<string[]> {
@@ -418,7 +461,13 @@ export class PostgresStore implements Store {
   }
 }
 
-
-
-
-
+/**
+ * Whether PostgreSQL itself refused the statement (a SQLSTATE other than a lost
+ * connection, a shutdown or exhausted resources): then one item may be the cause,
+ * and the others are worth retrying alone. An unreachable database fails them all at once.
+ */
+function rejectedByServer(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } }).cause ?? err;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57)/.test(code);
+}

@@ -337,6 +337,32 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       }
     });
 
+    it('ingests in the same turn each keep their own body, headers, query and routes (one commit for all)', async () => {
+      const store = await open();
+      try {
+        const sent = Array.from({ length: 12 }, (_, i) =>
+          event({
+            ...(i % 4 === 3 ? { deliveryId: undefined } : {}),
+            body: Buffer.from(JSON.stringify({ n: i, pad: 'é'.repeat(i * 37) })),
+            headers: { 'x-n': String(i) },
+            ...(i % 2 ? { query: { n: String(i) } } : {}),
+            routes: Array.from({ length: i % 3 }, (_, k) => `r${k}`),
+          }),
+        );
+        const results = await Promise.all(sent.map((e) => store.ingest(e)));
+        for (const [i, r] of results.entries()) {
+          expect(r).toMatchObject({ duplicate: false, deliveries: i % 3 });
+          const stored = await store.getEvent(r.eventId);
+          expect(Buffer.from(stored!.body).equals(sent[i]!.body)).toBe(true);
+          expect(stored!.headers).toEqual({ 'x-n': String(i) });
+          expect(stored!.query ?? {}).toEqual(i % 2 ? { n: String(i) } : {});
+          expect((await store.deliveriesFor(r.eventId)).map((d) => d.route)).toEqual(Array.from({ length: i % 3 }, (_, k) => `r${k}`));
+        }
+      } finally {
+        await store.close();
+      }
+    });
+
     it('keeps query parameters with the event', async () => {
       const store = await open();
       try {
