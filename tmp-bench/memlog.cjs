@@ -1,1 +1,0 @@
-const t = setInterval(() => { const m = process.memoryUsage(); process.stderr.write(`MEM rss=${(m.rss/1e6)|0} heapTotal=${(m.heapTotal/1e6)|0} heapUsed=${(m.heapUsed/1e6)|0} ext=${(m.external/1e6)|0} ab=${(m.arrayBuffers/1e6)|0}\n`); }, 1000); t.unref();
