@@ -82,8 +82,9 @@ export class Worker {
    * quarter of its slots are free (or nothing is in flight), rather than one claim
    * per finished delivery.
    */
-  private get refillAt(): number {
-    return Math.max(1, Math.floor(this.maxInFlight / 4));
+  private worthClaiming(): boolean {
+    const room = this.maxInFlight - this.inFlight.size;
+    return this.inFlight.size === 0 || room >= Math.max(1, Math.floor(this.maxInFlight / 4));
   }
 
   private async tick(): Promise<void> {
@@ -94,12 +95,11 @@ export class Worker {
     try {
       do {
         this.again = false;
-        const room = this.maxInFlight - this.inFlight.size;
-        if (room <= 0 || (room < this.refillAt && this.inFlight.size > 0)) {
+        if (!this.worthClaiming()) {
           full = true; // a finishing delivery wakes us
           break;
         }
-        const limit = Math.min(room, CLAIM_BATCH);
+        const limit = Math.min(this.maxInFlight - this.inFlight.size, CLAIM_BATCH);
         const claimed = await this.opts.store.claimDue(this.owner, Date.now(), this.leaseMs, limit);
         for (const c of claimed) this.launch(c);
         if (claimed.length === limit) this.again = true;
@@ -131,7 +131,7 @@ export class Worker {
       .catch((err: unknown) => this.opts.log.error({ delivery: c.delivery.id, err: (err as Error).message }, 'delivery failed unexpectedly; it will be retried after its lease'))
       .finally(() => {
         this.inFlight.delete(p);
-        if (this.maxInFlight - this.inFlight.size >= this.refillAt || this.inFlight.size === 0) this.wake();
+        if (this.worthClaiming()) this.wake();
       });
     this.inFlight.add(p);
   }

@@ -43,7 +43,7 @@ export class GroupCommit<T, R> {
     } catch (err) {
       if (batch.length === 1 || !this.retryAlone(err)) {
         this.written(false);
-        const e = err instanceof StoreError ? err : new StoreError(`${this.what}: ${(err as Error).message}`);
+        const e = this.asStoreError(err);
         for (const b of batch) b.reject(e);
         return;
       }
@@ -54,9 +54,13 @@ export class GroupCommit<T, R> {
           b.resolve(result!);
         } catch (err) {
           this.written(false);
-          b.reject(err instanceof StoreError ? err : new StoreError(`${this.what}: ${(err as Error).message}`));
+          b.reject(this.asStoreError(err));
         }
       }
     }
+  }
+
+  private asStoreError(err: unknown): StoreError {
+    return err instanceof StoreError ? err : new StoreError(`${this.what}: ${(err as Error).message}`);
   }
 }
