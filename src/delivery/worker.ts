@@ -11,6 +11,7 @@ import type { Metrics } from '../observe/metrics.js';
 import { createRedactor, type Redactor } from '../observe/redact.js';
 import type { AttemptRecord, ClaimedDelivery, Outcome, Store } from '../store/types.js';
 import { planDelivery, type OutgoingRequest, type PlannedEvent } from './plan.js';
+import { egressAllowed, hostOf } from './egress.js';
 import { classify, nextDelay, parseRetryAfter } from './retry.js';
 import type { Sender } from './sender.js';
 
@@ -273,18 +274,6 @@ class Semaphore {
       this.waiting.shift()?.();
     }
   }
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).hostname.toLowerCase();
-  } catch {
-    return url;
-  }
-}
-
-export function egressAllowed(host: string, config: Config): boolean {
-  return config.egress.hosts.has(host) || config.egress.patterns.some((suffix) => host.endsWith(suffix));
 }
 
 /** Standard Webhooks: HMAC-SHA256 over "id.timestamp.body", base64, as `v1,<sig>`. */
