@@ -41,10 +41,10 @@ interface RawRoute { name: string; source: string; topics?: string[]; filter?: s
 interface RawExpectation { route: string; skipped?: boolean; body?: unknown; bodies?: unknown[]; url?: string; method?: string; headers?: Record<string, unknown>; error?: string }
 interface RawTest { name: string; source: string; headers?: Record<string, unknown>; query?: Record<string, unknown>; contentType?: string; payload: unknown; expect: RawExpectation[] }
 interface RawConfig {
-  server?: { port?: number; basePath?: string; maxBodySize?: string | number; publicUrl?: string; lease?: string };
+  server?: { port?: number; basePath?: string; maxBodySize?: string | number; publicUrl?: string; lease?: string; maxFanout?: number };
   store?: string;
   retention?: string;
-  admin?: { token?: string };
+  admin?: { token?: string; hosts?: string[] };
   defaults?: { timeout?: string; retry?: RawRetry };
   egress?: { allow?: string[] };
   sources?: Record<string, RawSource>;
@@ -102,10 +102,12 @@ export function compileConfig(input: CompileInput): CompileOutput {
     maxBodySize: parseSize(rawServer.maxBodySize ?? '1mb') ?? 1024 * 1024,
     ...(rawServer.publicUrl ? { publicUrl: rawServer.publicUrl.replace(/\/+$/, '') } : {}),
     leaseMs: parseDuration(rawServer.lease ?? '60s') ?? 60_000,
+    maxFanout: rawServer.maxFanout ?? 1000,
   };
   const store = env.SWITCHBOARD_STORE || (typeof raw.store === 'string' && !bad(['store']) ? raw.store : DEFAULT_STORE);
   const adminToken = isObject(raw.admin) && typeof raw.admin.token === 'string' ? raw.admin.token : env.SWITCHBOARD_ADMIN_TOKEN || undefined;
   if (adminToken) secrets.add(adminToken);
+  if (!adminToken && isObject(raw.admin) && Array.isArray(raw.admin.hosts) && raw.admin.hosts.length > 0) warn(['admin', 'hosts'], 'admin.hosts: has no effect until admin.token is set (without a token, /admin answers loopback host names only)');
   const rawDefaults = isObject(raw.defaults) && !bad(['defaults']) ? raw.defaults : {};
   const defaults = {
     timeoutMs: parseDuration(rawDefaults.timeout ?? '10s') ?? 10_000,
@@ -393,7 +395,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     server,
     store,
     retentionMs: typeof raw.retention === 'string' && !bad(['retention']) ? (parseDuration(raw.retention) ?? 604_800_000) : 604_800_000,
-    admin: adminToken ? { token: adminToken } : {},
+    admin: { ...(adminToken ? { token: adminToken } : {}), ...(isObject(raw.admin) && Array.isArray(raw.admin.hosts) && !bad(['admin', 'hosts']) ? { hosts: raw.admin.hosts } : {}) },
     defaults,
     egress: { hosts: egressHosts, patterns: egressPatterns },
     sources,

@@ -104,11 +104,14 @@ export interface Config {
     readonly publicUrl?: string;
     /** How long a claim on a delivery holds. */
     readonly leaseMs: number;
+    /** Most calls one delivery may make (`each` items). */
+    readonly maxFanout: number;
   };
   readonly store: string;
   /** Settled events older than this are pruned. */
   readonly retentionMs: number;
-  readonly admin: { readonly token?: string };
+  /** `hosts`: more Host names (optionally `name:port`) /admin answers for once a token is set. */
+  readonly admin: { readonly token?: string; readonly hosts?: readonly string[] };
   readonly defaults: { readonly timeoutMs: number; readonly retry: RetryPolicy };
   /** Hosts outgoing calls may go to: those written in target URLs plus egress.allow. */
   readonly egress: { readonly hosts: ReadonlySet<string>; readonly patterns: readonly string[] };

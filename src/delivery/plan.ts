@@ -49,7 +49,14 @@ export function bindingsFor(event: PlannedEvent): Bindings {
  * Filter → transform → requests. `deliveryId` keys the idempotency headers, so
  * every retry of the same delivery carries the same key.
  */
-export async function planDelivery(route: Route, event: PlannedEvent, deliveryId: string): Promise<Plan> {
+export interface PlanLimits {
+  /** Most calls one delivery may make (server.maxFanout). */
+  readonly maxFanout: number;
+}
+
+export const DEFAULT_MAX_FANOUT = 1000;
+
+export async function planDelivery(route: Route, event: PlannedEvent, deliveryId: string, limits: PlanLimits = { maxFanout: DEFAULT_MAX_FANOUT }): Promise<Plan> {
   const bindings = bindingsFor(event);
   if (route.filter) {
     let passed: unknown;
@@ -70,9 +77,18 @@ export async function planDelivery(route: Route, event: PlannedEvent, deliveryId
       return { outcome: 'error', message: `transform failed: ${describeError(err)}` };
     }
     const items = splitEach(result, route.each);
+    // Checked before anything is built per item: a 500,000-element array costs one count, not 500,000 requests.
+    if (items.length > limits.maxFanout) {
+      return { outcome: 'error', message: `transform gave ${items.length} items to send, more than server.maxFanout (${limits.maxFanout})` };
+    }
     const kept = items.filter((v) => !isEmpty(v));
     if (kept.length === 0) return { outcome: 'filtered', reason: `transform gave ${show(result)}` };
-    bodies = kept.map((value) => ({ value, ...serialize(value) }));
+    try {
+      bodies = kept.map((value) => ({ value, ...serialize(value) }));
+    } catch (err) {
+      // JSON.stringify throws on values nested too deep for the stack, BigInts and cycles.
+      return { outcome: 'error', message: `the transform's result could not be serialised as JSON: ${describeError(err)}` };
+    }
   } else {
     // No transform: forward the payload exactly as it arrived.
     bodies = [{ value: event.payload, body: event.rawBody, contentType: event.contentType ?? 'application/octet-stream' }];
@@ -146,7 +162,12 @@ function isHttpUrl(url: string): boolean {
 
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    return 'a value that cannot be shown as JSON';
+  }
   return s.length > 60 ? `${s.slice(0, 60)}…` : s;
 }
 

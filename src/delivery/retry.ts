@@ -36,3 +36,37 @@ export function nextDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: n
   const delay = Math.round(jittered);
   return retryAfterMs === undefined ? delay : Math.max(delay, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
 }
+
+/** How a try ended, as far as the retry policy cares. */
+export interface Failure {
+  /** The target's answer, when there was one. */
+  readonly status?: number;
+  /** Why it failed: the transport error, or a description of the answer. */
+  readonly error: string;
+  /** Refused before or during the call for a reason a retry cannot change (egress rules). */
+  readonly permanent?: boolean;
+  /** The answer's Retry-After header. */
+  readonly retryAfter?: string;
+}
+
+export type Decision =
+  | { readonly status: 'dead'; readonly error: string; readonly lastStatus?: number }
+  | { readonly status: 'pending'; readonly nextAttemptAt: number; readonly error: string; readonly lastStatus?: number };
+
+/**
+ * What becomes of a delivery whose `round`-th try failed: dead at once when
+ * the failure is permanent or the policy's attempts are spent, else pending
+ * until the backoff (or the target's Retry-After) has passed. Pure: the same
+ * inputs give the same decision.
+ */
+export function decide(failure: Failure, round: number, policy: RetryPolicy, now: number, random: () => number = Math.random): Decision {
+  const last = failure.status !== undefined ? { lastStatus: failure.status } : {};
+  const permanent = failure.permanent === true || (failure.status !== undefined && classify(failure.status) === 'permanent');
+  if (permanent) {
+    const hint = failure.status !== undefined && failure.status >= 300 && failure.status < 400 ? ' (a redirect: set followRedirects: true to follow it)' : '';
+    return { status: 'dead', error: failure.error + hint, ...last };
+  }
+  if (round >= policy.attempts) return { status: 'dead', error: `${failure.error}; gave up after ${round} attempts`, ...last };
+  const delay = nextDelay(policy, round, parseRetryAfter(failure.retryAfter, now), random);
+  return { status: 'pending', nextAttemptAt: now + delay, error: failure.error, ...last };
+}

@@ -1,18 +1,21 @@
-// The worker: claims due deliveries (with a lease), turns each into requests
-// with the same planDelivery() that `try` uses, sends them, and records every
-// attempt and the outcome. Woken at once when an event is committed; otherwise
-// it sleeps until the next delivery falls due.
-import { createHmac, randomUUID } from 'node:crypto';
-import type { Config, Route, Target } from '../config/types.js';
-import { parseBody } from '../lib/body.js';
-import { TokenBucket } from '../lib/token-bucket.js';
+// The claim loop: claims due deliveries (with a lease), hands each to
+// deliver(), and records the outcome. Woken at once when an event is
+// committed; otherwise it sleeps until the next delivery falls due.
+//
+// Exactly one send per attempt (SPEC guarantee 7): while this worker holds a
+// delivery — waiting for a target's slot or token, or sending the items of an
+// `each` one by one — a heartbeat renews its lease, so no other worker (nor this
+// one) can claim it again; a claim returning a delivery this worker already
+// holds is ignored; and before each call the lease must cover the call's whole
+// timeout, or the work is abandoned unsent.
+import { randomUUID } from 'node:crypto';
+import type { Config, Route } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { createRedactor, type Redactor } from '../observe/redact.js';
 import type { AttemptRecord, ClaimedDelivery, Outcome, Store } from '../store/types.js';
-import { planDelivery, type OutgoingRequest, type PlannedEvent } from './plan.js';
-import { egressAllowed, hostOf } from './egress.js';
-import { classify, nextDelay, parseRetryAfter } from './retry.js';
+import { deliver } from './deliver.js';
+import { TargetLimits } from './limits.js';
 import type { Sender } from './sender.js';
 
 export interface WorkerOptions {
@@ -30,9 +33,15 @@ export interface WorkerOptions {
   metrics?: Metrics;
 }
 
-const REQUEST_BODY_KEPT = 64 * 1024;
 /** Most deliveries claimed in one go. */
 const CLAIM_BATCH = 100;
+
+/** A delivery this worker is working on, and until when its lease is known to hold. */
+interface Held {
+  leaseUntil: number;
+  /** Set when a renewal found the lease gone (settled elsewhere, or taken over). */
+  lost: boolean;
+}
 
 export class Worker {
   readonly owner = `worker-${randomUUID()}`;
@@ -40,11 +49,13 @@ export class Worker {
   private readonly maxInFlight: number;
   private readonly pollMs: number;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly slots = new Map<string, Semaphore>();
-  private readonly buckets = new Map<string, { rate: string; bucket: TokenBucket }>();
+  private readonly held = new Map<string, Held>();
+  private readonly limits = new TargetLimits();
   /** Built once per config: route by name, and the redactor for its secrets. */
   private readonly perConfig = new WeakMap<Config, { routes: Map<string, Route>; redact: Redactor }>();
   private timer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
   private ticking = false;
   private again = false;
   private stopped = true;
@@ -57,6 +68,9 @@ export class Worker {
 
   start(): void {
     this.stopped = false;
+    // Renewed three times per lease: a renewal that fails (the store is away) leaves two more chances before it runs out.
+    this.heartbeat = setInterval(() => void this.renew(), Math.max(10, Math.floor(this.leaseMs / 3)));
+    this.heartbeat.unref();
     this.wake();
   }
 
@@ -76,6 +90,12 @@ export class Worker {
     if (this.timer) clearTimeout(this.timer);
     const all = Promise.allSettled([...this.inFlight]);
     await Promise.race([all, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+  }
+
+  /** Deliveries this worker holds right now (for tests and metrics). */
+  get holding(): number {
+    return this.held.size;
   }
 
   /**
@@ -101,8 +121,19 @@ export class Worker {
           break;
         }
         const limit = Math.min(this.maxInFlight - this.inFlight.size, CLAIM_BATCH);
-        const claimed = await this.opts.store.claimDue(this.owner, Date.now(), this.leaseMs, limit);
-        for (const c of claimed) this.launch(c);
+        const now = Date.now();
+        const claimed = await this.opts.store.claimDue(this.owner, now, this.leaseMs, limit);
+        for (const c of claimed) {
+          const mine = this.held.get(c.delivery.id);
+          if (mine) {
+            // Its lease ran out while this worker still works on it (renewals failed): the work in progress
+            // goes on, and the fresh claim just extends the lease it holds.
+            mine.leaseUntil = now + this.leaseMs;
+            mine.lost = false;
+            continue;
+          }
+          this.launch(c, now + this.leaseMs);
+        }
         if (claimed.length === limit) this.again = true;
       } while (this.again && !this.stopped);
     } catch (err) {
@@ -127,99 +158,98 @@ export class Worker {
     this.timer.unref();
   }
 
-  private launch(c: ClaimedDelivery): void {
-    const p = this.deliver(c)
-      .catch((err: unknown) => this.opts.log.error({ delivery: c.delivery.id, err: (err as Error).message }, 'delivery failed unexpectedly; it will be retried after its lease'))
+  /** One renewal at a time for every delivery held; what comes back missing is marked lost. */
+  private renew(): Promise<void> {
+    if (this.renewing) return this.renewing;
+    if (this.held.size === 0) return Promise.resolve();
+    const ids = [...this.held.keys()];
+    const until = Date.now() + this.leaseMs;
+    this.renewing = this.opts.store
+      .renewLeases(this.owner, ids, until)
+      .then((kept) => {
+        const still = new Set(kept);
+        for (const id of ids) {
+          const h = this.held.get(id);
+          if (!h) continue;
+          if (still.has(id)) h.leaseUntil = Math.max(h.leaseUntil, until);
+          else h.lost = true;
+        }
+      })
+      .catch((err: unknown) => {
+        this.opts.log.warn({ err: (err as Error).message, held: ids.length }, 'could not renew delivery leases; calls that would outlive them wait');
+      })
       .finally(() => {
+        this.renewing = undefined;
+      });
+    return this.renewing;
+  }
+
+  /** True when `id`'s lease covers `ms` more (plus a margin for clock steps), renewing first if it would not. */
+  private async stillHeld(id: string, ms: number): Promise<boolean> {
+    const margin = Math.min(1000, Math.floor(this.leaseMs / 10));
+    const covers = () => {
+      const h = this.held.get(id);
+      return h !== undefined && !h.lost && h.leaseUntil - Date.now() > ms + margin;
+    };
+    if (covers()) return true;
+    await this.renew();
+    if (covers()) return true;
+    // The renewal in flight may have started before this delivery was claimed or failed: one more, then give up.
+    await this.renew();
+    return covers();
+  }
+
+  private launch(c: ClaimedDelivery, leaseUntil: number): void {
+    const id = c.delivery.id;
+    this.held.set(id, { leaseUntil, lost: false });
+    const p = this.run(c)
+      .catch((err: unknown) => this.opts.log.error({ delivery: id, err: (err as Error).message }, 'could not record the delivery; it will be retried after its lease'))
+      .finally(() => {
+        this.held.delete(id);
         this.inFlight.delete(p);
         if (this.worthClaiming()) this.wake();
       });
     this.inFlight.add(p);
   }
 
-  private async deliver({ delivery, event }: ClaimedDelivery): Promise<void> {
+  private async run(claim: ClaimedDelivery): Promise<void> {
     const config = this.opts.config();
     const { routes, redact } = this.indexFor(config);
-    const finish = async (attempts: AttemptRecord[], outcome: Outcome) => {
-      await this.opts.store.finish(delivery.id, this.owner, attempts, outcome);
-      this.opts.metrics?.delivery(delivery.route, outcome.status === 'pending' ? 'retry' : outcome.status);
-      const level = outcome.status === 'dead' ? 'warn' : 'info';
-      this.opts.log[level](
-        {
-          delivery: delivery.id,
-          event: event.id,
-          route: delivery.route,
-          status: outcome.status,
-          ...(attempts.length ? { http: attempts[attempts.length - 1]!.responseStatus ?? null, ms: attempts.reduce((t, a) => t + a.durationMs, 0) } : {}),
-          ...('error' in outcome ? { error: outcome.error } : 'reason' in outcome ? { reason: outcome.reason } : {}),
-          ...(outcome.status === 'pending' ? { retryAt: new Date(outcome.nextAttemptAt).toISOString() } : {}),
-        },
-        `delivery ${outcome.status === 'pending' ? 'will retry' : outcome.status}`,
-      );
-    };
-
-    // Deliveries are sent with their route as it is now: a removed route cancels them.
-    const route = routes.get(delivery.route);
-    if (!route) return finish([], { status: 'cancelled', reason: `route "${delivery.route}" is no longer in the config` });
-
-    const parsed = parseBody(event.body, event.contentType);
-    const planned: PlannedEvent = {
-      id: event.id,
-      source: event.source,
-      topic: event.topic,
-      headers: event.headers,
-      query: event.query ?? {},
-      payload: parsed.ok ? parsed.payload : null,
-      rawBody: event.body,
-      ...(event.contentType !== undefined ? { contentType: event.contentType } : {}),
-      receivedAt: new Date(event.receivedAt).toISOString(),
-    };
-    const plan = await planDelivery(route, planned, delivery.id);
-    if (plan.outcome === 'filtered') return finish([], { status: 'filtered', reason: plan.reason });
-    if (plan.outcome === 'error') return finish([], { status: 'dead', error: redact.text(plan.message) });
-
-    const target = route.target;
-    const round = delivery.attempts + 1;
-    const attempts: AttemptRecord[] = [];
-    const slot = this.slotFor(target);
-    for (const req of plan.requests) {
-      const host = hostOf(req.url);
-      if (!egressAllowed(host, config)) {
-        const error = `egress to ${host} is not allowed: add it to egress.allow if it should be`;
-        attempts.push({ startedAt: Date.now(), durationMs: 0, request: recordRequest(req, redact), error });
-        return finish(attempts, { status: 'dead', error });
-      }
-      await this.rateLimit(target);
-      const signed = target.sign ? signRequest(req, target.sign.key) : req;
-      const startedAt = Date.now();
-      const result = await slot.run(() => this.opts.sender.send(signed, target));
-      this.opts.metrics?.attempt(target.name, result.durationMs / 1000, result.status);
-      attempts.push({
-        startedAt,
-        durationMs: result.durationMs,
-        request: recordRequest(signed, redact),
-        ...(result.status !== undefined ? { responseStatus: result.status } : {}),
-        ...(result.headers ? { responseHeaders: redact.headers(result.headers) } : {}),
-        ...(result.body !== undefined ? { responseBody: redact.text(result.body) } : {}),
-        ...(result.error ? { error: result.error } : {}),
-      });
-      const verdict = classify(result.status);
-      if (verdict === 'success') continue;
-      const error = result.error ?? `target answered ${result.status}`;
-      const lastStatus = result.status;
-      if (verdict === 'permanent') {
-        const hint = result.status !== undefined && result.status >= 300 && result.status < 400 ? ' (a redirect: set followRedirects: true to follow it)' : '';
-        return finish(attempts, { status: 'dead', error: error + hint, ...(lastStatus !== undefined ? { lastStatus } : {}) });
-      }
-      if (round >= target.retry.attempts) {
-        return finish(attempts, { status: 'dead', error: `${error}; gave up after ${round} attempts`, ...(lastStatus !== undefined ? { lastStatus } : {}) });
-      }
-      const retryAfter = parseRetryAfter(result.headers?.['retry-after'], Date.now());
-      const delay = nextDelay(target.retry, round, retryAfter, this.opts.random);
-      return finish(attempts, { status: 'pending', nextAttemptAt: Date.now() + delay, error, ...(lastStatus !== undefined ? { lastStatus } : {}) });
+    const { delivery, event } = claim;
+    const result = await deliver(claim, {
+      config,
+      route: routes.get(delivery.route),
+      redact,
+      sender: this.opts.sender,
+      limits: this.limits,
+      ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
+      ...(this.opts.random ? { random: this.opts.random } : {}),
+      stillHeld: (ms) => this.stillHeld(delivery.id, ms),
+    });
+    if (result.kind === 'abandoned') {
+      // Not ours to settle any more: whoever holds it now (or the next claim) does the work.
+      this.opts.log.warn({ delivery: delivery.id, event: event.id, route: delivery.route, calls: result.attempts.length }, `delivery abandoned unsent: ${result.reason}`);
+      return;
     }
-    const last = attempts[attempts.length - 1];
-    return finish(attempts, { status: 'succeeded', ...(last?.responseStatus !== undefined ? { lastStatus: last.responseStatus } : {}) });
+    await this.finish(claim, result.attempts, result.outcome);
+  }
+
+  private async finish({ delivery, event }: ClaimedDelivery, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void> {
+    await this.opts.store.finish(delivery.id, this.owner, attempts, outcome);
+    this.opts.metrics?.delivery(delivery.route, outcome.status === 'pending' ? 'retry' : outcome.status);
+    const level = outcome.status === 'dead' ? 'warn' : 'info';
+    this.opts.log[level](
+      {
+        delivery: delivery.id,
+        event: event.id,
+        route: delivery.route,
+        status: outcome.status,
+        ...(attempts.length ? { http: attempts[attempts.length - 1]!.responseStatus ?? null, ms: attempts.reduce((t, a) => t + a.durationMs, 0) } : {}),
+        ...('error' in outcome ? { error: outcome.error } : 'reason' in outcome ? { reason: outcome.reason } : {}),
+        ...(outcome.status === 'pending' ? { retryAt: new Date(outcome.nextAttemptAt).toISOString() } : {}),
+      },
+      `delivery ${outcome.status === 'pending' ? 'will retry' : outcome.status}`,
+    );
   }
 
   private indexFor(config: Config): { routes: Map<string, Route>; redact: Redactor } {
@@ -230,66 +260,4 @@ export class Worker {
     }
     return index;
   }
-
-  private slotFor(target: Target): Semaphore {
-    let s = this.slots.get(target.name);
-    if (!s) {
-      s = new Semaphore(target.concurrency);
-      this.slots.set(target.name, s);
-    }
-    s.limit = target.concurrency; // a reload may change it
-    return s;
-  }
-
-  /** Waits for the target's token bucket, if it has a rateLimit. */
-  private async rateLimit(target: Target): Promise<void> {
-    if (!target.rateLimit) return;
-    const key = `${target.rateLimit.count}/${target.rateLimit.perMs}`;
-    let entry = this.buckets.get(target.name);
-    if (!entry || entry.rate !== key) {
-      entry = { rate: key, bucket: new TokenBucket(target.rateLimit) };
-      this.buckets.set(target.name, entry);
-    }
-    for (;;) {
-      const taken = entry.bucket.take();
-      if (taken.ok) return;
-      await new Promise((r) => setTimeout(r, taken.retryAfterMs));
-    }
-  }
-}
-
-/** Limits the calls in flight to one target; the others wait their turn. */
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(public limit: number) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
-
-/** Standard Webhooks: HMAC-SHA256 over "id.timestamp.body", base64, as `v1,<sig>`. */
-function signRequest(req: OutgoingRequest, key: Buffer): OutgoingRequest {
-  const id = req.headers['webhook-id'] ?? '';
-  const ts = String(Math.floor(Date.now() / 1000));
-  const body = req.body === undefined ? '' : typeof req.body === 'string' ? req.body : Buffer.from(req.body);
-  const sig = createHmac('sha256', key).update(`${id}.${ts}.`).update(body).digest('base64');
-  return { ...req, headers: { ...req.headers, 'webhook-timestamp': ts, 'webhook-signature': `v1,${sig}` } };
-}
-
-function recordRequest(req: OutgoingRequest, redact: Redactor): AttemptRecord['request'] {
-  let body: string | undefined;
-  if (req.body !== undefined) {
-    const text = typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString('utf8');
-    body = redact.text(text.length > REQUEST_BODY_KEPT ? `${text.slice(0, REQUEST_BODY_KEPT)}… (${text.length} characters in all)` : text);
-  }
-  return { method: req.method, url: redact.text(req.url), headers: redact.headers(req.headers), ...(body !== undefined ? { body } : {}) };
 }

@@ -36,8 +36,40 @@ export function parseBody(raw: Uint8Array, contentType: string | undefined): Par
   return { ok: true, kind: 'binary', payload: null };
 }
 
+/**
+ * Deepest nesting of arrays and objects accepted in a JSON body. V8 parses far
+ * deeper documents without complaint, but serialising such a value
+ * (JSON.stringify, the inspector, a `{ "data": $ }` transform) overflows the
+ * stack, so they are refused at the door with 400 instead of failing later.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** The deepest bracket nesting in `text`, counted outside strings; stops early past `limit`. */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  // Nothing shorter than 2 × limit characters can be nested past it.
+  if (text.length <= limit * 2) return 0;
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return deepest;
+}
+
 function parseJson(text: string): ParsedBody {
   if (text.trim() === '') return { ok: true, kind: 'json', payload: null };
+  if (jsonDepth(text) > MAX_JSON_DEPTH) return { ok: false, error: `body is not accepted: JSON nested more than ${MAX_JSON_DEPTH} levels deep` };
   try {
     return { ok: true, kind: 'json', payload: JSON.parse(text) as unknown };
   } catch (err) {
@@ -59,7 +91,7 @@ export function parseForm(text: string): Record<string, string | string[]> | unk
     else out[key] = [prev, value];
   }
   const keys = Object.keys(out);
-  if (keys.length === 1 && keys[0] === 'payload' && typeof out.payload === 'string') {
+  if (keys.length === 1 && keys[0] === 'payload' && typeof out.payload === 'string' && jsonDepth(out.payload) <= MAX_JSON_DEPTH) {
     try {
       return JSON.parse(out.payload) as unknown;
     } catch {

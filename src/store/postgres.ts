@@ -301,6 +301,17 @@ export class PostgresStore implements Store {
     return rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at)).map((r) => ({ delivery: toDelivery(r), event: byId.get(r.event_id)! }));
   }
 
+  async renewLeases(owner: string, ids: readonly string[], until: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.q<{ id: string }>(
+      'could not renew leases',
+      `UPDATE deliveries SET lease_until = $3 WHERE id = ANY($1) AND lease_owner = $2 AND status = 'pending' RETURNING id`,
+      [[...ids], owner, until],
+      'sb_renew',
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Outcomes reported in the same turn of the event loop are written by one statement (see GroupCommit). */
   async finish(deliveryId: string, owner: string, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void> {
     if (this.closed) throw new StoreError('could not record the delivery: the store is closed');

@@ -235,6 +235,17 @@ export class SqliteStore implements Store {
     return this.guard(() => this.claimTx.immediate(owner, now, leaseMs, limit));
   }
 
+  async renewLeases(owner: string, ids: readonly string[], until: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return this.guard(() =>
+      (
+        this.stmt(
+          `UPDATE deliveries SET lease_until = ? WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'pending' RETURNING id`,
+        ).all(until, JSON.stringify(ids), owner) as { id: string }[]
+      ).map((r) => r.id),
+    );
+  }
+
   /** Outcomes reported in the same turn of the event loop are written in one transaction (as ingests are). */
   async finish(deliveryId: string, owner: string, attempts: readonly AttemptRecord[], outcome: Outcome): Promise<void> {
     if (!this.db.open) throw new StoreError('store operation failed: the store is closed');

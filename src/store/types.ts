@@ -98,6 +98,13 @@ export interface Store {
    */
   claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
   /**
+   * Extends `owner`'s leases on `ids` to `until` (a heartbeat while the work is
+   * in progress). Returns the ids still held by `owner`: one missing from the
+   * answer was lost (settled, or taken over after its lease ran out) and must
+   * not be sent.
+   */
+  renewLeases(owner: string, ids: readonly string[], until: number): Promise<string[]>;
+  /**
    * Records the calls made (possibly none) and the outcome, releasing the claim.
    * The delivery's `attempts` counts tries: one per finish that made any call
    * (an `each` delivery makes several calls per try).
