@@ -59,13 +59,19 @@ async function tryOnce(claim: ClaimedDelivery, route: Route, ctx: DeliverContext
   const { delivery, event } = claim;
   const target = route.target;
   const parsed = parseBody(event.body, event.contentType);
+  if (!parsed.ok) {
+    // Ingest refuses such bodies; one stored before a limit was added (JSON nested too deep) cannot be planned.
+    const error = `the stored body cannot be used: ${parsed.error}`;
+    attempts.push(recordFailure(target.method, target.url.text, error, ctx.redact));
+    return finished(attempts, { status: 'dead', error });
+  }
   const planned: PlannedEvent = {
     id: event.id,
     source: event.source,
     topic: event.topic,
     headers: event.headers,
     query: event.query ?? {},
-    payload: parsed.ok ? parsed.payload : null,
+    payload: parsed.payload,
     rawBody: event.body,
     ...(event.contentType !== undefined ? { contentType: event.contentType } : {}),
     receivedAt: new Date(event.receivedAt).toISOString(),

@@ -70,4 +70,187 @@ routes:
       await sqlite.close();
     }
   });
+
+  describe('exactly one send per attempt while work outlasts the lease (guarantee 7)', () => {
+    // A short lease, and work that takes several leases: waiting for rate tokens, for the one slot of a
+    // slow target, or sending an each's items one by one. Before leases were renewed, the worker claimed
+    // its own deliveries again when their leases ran out and sent them two or three times.
+    async function runBacklog(yaml: string, events: unknown[], leaseMs: number, store?: (s: Store) => Store) {
+      const { config, errors } = load(yaml);
+      expect(errors).toEqual([]);
+      const sqlite = new SqliteStore(`sqlite:${join(tempDir(), 'lease.db')}`);
+      for (const e of events) {
+        await sqlite.ingest({ source: 'gh', topic: 't', receivedAt: Date.now(), headers: {}, body: Buffer.from(JSON.stringify(e)), contentType: 'application/json', routes: ['r'] });
+      }
+      const sender = new Sender();
+      const worker = new Worker({ store: store ? store(sqlite) : sqlite, sender, config: () => config!, log: pino({ level: 'silent' }), leaseMs, pollMs: 50 });
+      return { sqlite, sender, worker, config: config! };
+    }
+
+    async function settle(sqlite: SqliteStore, worker: Worker, sender: Sender, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while ((await sqlite.queueStats(Date.now())).pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      await worker.stop();
+      await sender.close();
+    }
+
+    const paths = (p: string) => sink.received.filter((r) => r.path === p);
+
+    it('a rate-limited target: 8 deliveries at 4/s under a 300 ms lease are sent 8 times', async () => {
+      const { sqlite, sender, worker } = await runBacklog(
+        `version: 1
+sources:
+  gh: { verify: { scheme: github, secret: test-secret-not-real } }
+targets:
+  sink: { url: "${sink.url}/rated", rateLimit: 4/s, timeout: 100ms }
+routes:
+  - { name: r, source: gh, transform: '{ "n": n }', target: sink }
+`,
+        Array.from({ length: 8 }, (_, n) => ({ n })),
+        300,
+      );
+      worker.start();
+      await settle(sqlite, worker, sender);
+      const got = paths('/rated');
+      expect(got.map((r) => r.headers['idempotency-key']).sort()).toEqual([...new Set(got.map((r) => r.headers['idempotency-key']))].sort());
+      expect(got).toHaveLength(8);
+      // and the rate held: 8 calls at 4/s with a burst of 4 span at least ~1 s
+      expect(got[7]!.at - got[0]!.at).toBeGreaterThanOrEqual(900);
+      const deliveries = await Promise.all((await sqlite.listEvents({ limit: 20 })).events.map((e) => sqlite.deliveriesFor(e.id)));
+      expect(deliveries.flat().map((d) => [d.status, d.attempts])).toEqual(Array.from({ length: 8 }, () => ['succeeded', 1]));
+      await sqlite.close();
+    });
+
+    it('a slow healthy target with concurrency 1: 6 calls of 150 ms under a 300 ms lease are sent 6 times', async () => {
+      sink.script('/slow', [], { kind: 'hang', ms: 150 });
+      const { sqlite, sender, worker } = await runBacklog(
+        `version: 1
+sources:
+  gh: { verify: { scheme: github, secret: test-secret-not-real } }
+targets:
+  sink: { url: "${sink.url}/slow", concurrency: 1, timeout: 250ms }
+routes:
+  - { name: r, source: gh, transform: '{ "n": n }', target: sink }
+`,
+        Array.from({ length: 6 }, (_, n) => ({ n })),
+        300,
+      );
+      worker.start();
+      await settle(sqlite, worker, sender);
+      expect(paths('/slow')).toHaveLength(6);
+      expect(sink.maxConcurrent()).toBeGreaterThanOrEqual(1);
+      await sqlite.close();
+    });
+
+    it('an each of 12 items to a target answering in 60 ms, under a 300 ms lease: 12 calls', async () => {
+      sink.script('/each', [], { kind: 'hang', ms: 60 });
+      const { sqlite, sender, worker } = await runBacklog(
+        `version: 1
+sources:
+  gh: { verify: { scheme: github, secret: test-secret-not-real } }
+targets:
+  sink: { url: "${sink.url}/each", timeout: 200ms }
+routes:
+  - { name: r, source: gh, each: true, transform: 'items.{ "i": $ }', target: sink }
+`,
+        [{ items: Array.from({ length: 12 }, (_, i) => i) }],
+        300,
+      );
+      worker.start();
+      await settle(sqlite, worker, sender);
+      const got = paths('/each');
+      expect(got.map((r) => (JSON.parse(r.body) as { i: number }).i)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+      await sqlite.close();
+    });
+
+    it('a lease that cannot be renewed (the store is away) is abandoned before the call, never sent with a lapsing claim', async () => {
+      const { sqlite, sender, worker } = await runBacklog(
+        `version: 1
+sources:
+  gh: { verify: { scheme: github, secret: test-secret-not-real } }
+targets:
+  sink: { url: "${sink.url}/unleased", timeout: 1s }
+routes:
+  - { name: r, source: gh, transform: '{ "n": n }', target: sink }
+`,
+        [{ n: 1 }, { n: 2 }],
+        // The call may take 1 s, the lease holds 300 ms and cannot be extended: another worker could start it mid-call.
+        300,
+        (s) =>
+          new Proxy(s, {
+            get(target, name, receiver) {
+              if (name === 'renewLeases') return () => Promise.reject(new Error('store away'));
+              return Reflect.get(target, name, receiver) as unknown;
+            },
+          }),
+      );
+      worker.start();
+      await new Promise((r) => setTimeout(r, 700));
+      await worker.stop();
+      await sender.close();
+      expect(paths('/unleased')).toHaveLength(0);
+      // Still pending: left to whoever can hold it.
+      expect((await sqlite.queueStats(Date.now())).pending).toBe(2);
+      await sqlite.close();
+    });
+  });
+
+  describe('every failure ends the try with a recorded reason', () => {
+    it('a stored body nested 100,000 levels deep is dead with the reason, not pending forever', async () => {
+      const { config } = load(`version: 1
+sources:
+  gh: { verify: { scheme: github, secret: test-secret-not-real } }
+targets:
+  sink: { url: "${sink.url}/deep" }
+routes:
+  - { name: r, source: gh, transform: '{ "data": $ }', target: sink }
+`);
+      const sqlite = new SqliteStore(`sqlite:${join(tempDir(), 'deep.db')}`);
+      // Stored directly, as one written before ingest refused such bodies would be.
+      const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+      const { eventId } = await sqlite.ingest({ source: 'gh', topic: 't', receivedAt: Date.now(), headers: {}, body: Buffer.from(deep), contentType: 'application/json', routes: ['r'] });
+      const sender = new Sender();
+      const worker = new Worker({ store: sqlite, sender, config: () => config!, log: pino({ level: 'silent' }), leaseMs: 300, pollMs: 50 });
+      worker.start();
+      try {
+        await expect.poll(async () => (await sqlite.deliveriesFor(eventId))[0]!.status, { timeout: 5000 }).toBe('dead');
+        const [d] = await sqlite.deliveriesFor(eventId);
+        expect(d!.lastError).toMatch(/nested more than 512 levels/);
+        expect(d!.attempts).toBe(1);
+        expect((await sqlite.attemptsFor(d!.id))[0]!.error).toMatch(/nested more than 512 levels/);
+        expect(sink.received.filter((r) => r.path === '/deep')).toHaveLength(0);
+      } finally {
+        await worker.stop();
+        await sender.close();
+        await sqlite.close();
+      }
+    });
+
+    it('an each past server.maxFanout fails with that reason and sends nothing', async () => {
+      const { config } = load(`version: 1
+server: { maxFanout: 50 }
+sources:
+  gh: { verify: { scheme: github, secret: test-secret-not-real } }
+targets:
+  sink: { url: "${sink.url}/fanout" }
+routes:
+  - { name: r, source: gh, each: true, transform: 'items', target: sink }
+`);
+      const sqlite = new SqliteStore(`sqlite:${join(tempDir(), 'fanout.db')}`);
+      const body = Buffer.from(JSON.stringify({ items: Array.from({ length: 51 }, (_, i) => ({ i })) }));
+      const { eventId } = await sqlite.ingest({ source: 'gh', topic: 't', receivedAt: Date.now(), headers: {}, body, contentType: 'application/json', routes: ['r'] });
+      const sender = new Sender();
+      const worker = new Worker({ store: sqlite, sender, config: () => config!, log: pino({ level: 'silent' }), pollMs: 50 });
+      worker.start();
+      try {
+        await expect.poll(async () => (await sqlite.deliveriesFor(eventId))[0]!.status, { timeout: 5000 }).toBe('dead');
+        expect((await sqlite.deliveriesFor(eventId))[0]!.lastError).toBe('transform gave 51 items to send, more than server.maxFanout (50)');
+        expect(sink.received.filter((r) => r.path === '/fanout')).toHaveLength(0);
+      } finally {
+        await worker.stop();
+        await sender.close();
+        await sqlite.close();
+      }
+    });
+  });
 });
