@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classify, nextDelay, parseRetryAfter } from '../../src/delivery/retry.js';
+import { classify, decide, nextDelay, parseRetryAfter } from '../../src/delivery/retry.js';
 import { TokenBucket } from '../../src/lib/token-bucket.js';
 
 describe('which answers are retried', () => {
@@ -83,5 +83,30 @@ describe('token bucket', () => {
         return taken <= 5 + Math.floor((t / 100) * 5) + 1;
       }),
     );
+  });
+});
+
+describe('decide', () => {
+  const policy = { attempts: 3, initialDelayMs: 1000, maxDelayMs: 60_000 };
+  const now = 1_000_000;
+  const half = () => 0.5;
+
+  it('a retryable failure before the last attempt waits its backoff', () => {
+    expect(decide({ status: 503, error: 'target answered 503' }, 1, policy, now, half)).toEqual({ status: 'pending', nextAttemptAt: now + 1000, error: 'target answered 503', lastStatus: 503 });
+    expect(decide({ error: 'connection refused' }, 2, policy, now, half)).toEqual({ status: 'pending', nextAttemptAt: now + 1500, error: 'connection refused' });
+  });
+
+  it('honours Retry-After as the least wait', () => {
+    expect(decide({ status: 429, error: 'target answered 429', retryAfter: '30' }, 1, policy, now, half)).toMatchObject({ status: 'pending', nextAttemptAt: now + 30_000 });
+  });
+
+  it('the last attempt is dead, saying how many were made', () => {
+    expect(decide({ status: 500, error: 'target answered 500' }, 3, policy, now, half)).toEqual({ status: 'dead', error: 'target answered 500; gave up after 3 attempts', lastStatus: 500 });
+  });
+
+  it('a permanent answer or refusal is dead at once', () => {
+    expect(decide({ status: 404, error: 'target answered 404' }, 1, policy, now, half)).toEqual({ status: 'dead', error: 'target answered 404', lastStatus: 404 });
+    expect(decide({ status: 302, error: 'target answered 302' }, 1, policy, now, half)).toMatchObject({ status: 'dead', error: 'target answered 302 (a redirect: set followRedirects: true to follow it)' });
+    expect(decide({ error: 'egress refused', permanent: true }, 1, policy, now, half)).toEqual({ status: 'dead', error: 'egress refused' });
   });
 });

@@ -139,6 +139,28 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       }
     });
 
+    it('renews only the leases its owner still holds, and a renewed lease keeps others out', async () => {
+      const store = await open();
+      try {
+        await store.ingest(event({ routes: ['a', 'b', 'c'] }));
+        const now = 2_000_000_000_000;
+        const [a, b, c] = await store.claimDue('w1', now, 1000, 10);
+        // c is settled; b is taken over by w2 after its lease ran out; a is renewed in time
+        await store.finish(c!.delivery.id, 'w1', [], { status: 'succeeded' });
+        expect((await store.renewLeases('w1', [a!.delivery.id], now + 5000)).sort()).toEqual([a!.delivery.id]);
+        const taken = await store.claimDue('w2', now + 1001, 60_000, 10);
+        expect(taken.map((t) => t.delivery.id)).toEqual([b!.delivery.id]);
+        const held = await store.renewLeases('w1', [a!.delivery.id, b!.delivery.id, c!.delivery.id], now + 9000);
+        expect(held).toEqual([a!.delivery.id]);
+        // w1's renewed lease on a holds past the original one
+        expect(await store.claimDue('w3', now + 8000, 1000, 10)).toEqual([]);
+        expect((await store.claimDue('w3', now + 9001, 1000, 10)).map((t) => t.delivery.id)).toEqual([a!.delivery.id]);
+        expect(await store.renewLeases('w1', [], now)).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('does not claim deliveries that are not due yet, and says when they will be', async () => {
       const store = await open();
       try {
