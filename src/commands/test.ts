@@ -65,7 +65,7 @@ export async function runCase(config: Config, t: TestCase): Promise<CaseResult> 
   for (const e of t.expect) {
     const route = config.routes.find((r) => r.name === e.route)!;
     const plan: Plan | { outcome: 'topic-mismatch' } = route.matchesTopic(who.topic)
-      ? await planDelivery(route, event, `${TEST_EVENT_ID}-${route.name}`)
+      ? await planDelivery(route, event, `${TEST_EVENT_ID}-${route.name}`, { maxFanout: config.server.maxFanout })
       : { outcome: 'topic-mismatch' };
     failures.push(...check(e, plan, who.topic).map((f) => `route ${e.route} (line ${e.line}): ${f}`));
   }

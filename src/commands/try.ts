@@ -66,7 +66,7 @@ export async function tryCommand(opts: TryOptions, io: IO): Promise<number> {
       io.out(`  ${c.dim('·')} ${arrow}: ${c.dim(`topic "${who.topic}" does not match ${JSON.stringify(route.topics)}`)}`);
       continue;
     }
-    const plan = await planDelivery(route, event, `dry-run-${route.name}`);
+    const plan = await planDelivery(route, event, `dry-run-${route.name}`, { maxFanout: config.server.maxFanout });
     if (plan.outcome === 'filtered') {
       io.out(`  ${c.dim('·')} ${arrow}: ${c.dim(`filtered (${redact.text(plan.reason)})`)}`);
     } else if (plan.outcome === 'error') {
