@@ -5,9 +5,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sender } from '../../src/delivery/sender.js';
 import { Worker } from '../../src/delivery/worker.js';
+import { PostgresStore } from '../../src/store/postgres.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
 import { load, tempDir } from '../helpers/config.js';
+import { dropSchemas, freshSchemaUrl, PG_URL, postgresReachable } from '../helpers/postgres.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 
 let sink: Sink;
@@ -16,7 +18,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sink.close();
+  await dropSchemas();
 });
+
+const pgUnreachable = await postgresReachable();
+if (pgUnreachable) console.warn(`SKIPPING the two-worker PostgreSQL lease test: no PostgreSQL at ${PG_URL} (${pgUnreachable}). .ci/run starts one.`);
 
 /** The store, with a count of the calls the worker makes to it. */
 function counting(store: Store): { store: Store; calls: Map<string, number> } {
@@ -252,5 +258,38 @@ routes:
         await sqlite.close();
       }
     });
+  });
+
+  it.skipIf(pgUnreachable !== undefined)('PostgreSQL, two workers (as two processes), a 300 ms lease and a slow target: each delivery sent once', async () => {
+    sink.script('/pg-slow', [], { kind: 'hang', ms: 120 });
+    const { config } = load(`version: 1
+sources:
+  gh: { verify: { scheme: github, secret: test-secret-not-real } }
+targets:
+  sink: { url: "${sink.url}/pg-slow", concurrency: 1, timeout: 250ms }
+routes:
+  - { name: r, source: gh, transform: '{ "n": n }', target: sink }
+`);
+    const url = freshSchemaUrl();
+    const a = await PostgresStore.open(url);
+    const b = await PostgresStore.open(url);
+    const n = 10;
+    for (let i = 0; i < n; i++) {
+      await a.ingest({ source: 'gh', topic: 't', receivedAt: Date.now(), headers: {}, body: Buffer.from(JSON.stringify({ n: i })), contentType: 'application/json', routes: ['r'] });
+    }
+    const senders = [new Sender(), new Sender()];
+    const workers = [a, b].map((store, i) => new Worker({ store, sender: senders[i]!, config: () => config!, log: pino({ level: 'silent' }), leaseMs: 300, pollMs: 50 }));
+    for (const w of workers) w.start();
+    try {
+      // 10 calls of 120 ms, one at a time per worker: ~600 ms of work each, two leases' worth
+      await expect.poll(async () => (await a.queueStats(Date.now())).pending, { timeout: 15_000 }).toBe(0);
+    } finally {
+      for (const w of workers) await w.stop();
+      for (const s of senders) await s.close();
+      await a.close();
+      await b.close();
+    }
+    const got = sink.received.filter((r) => r.path === '/pg-slow').map((r) => (JSON.parse(r.body) as { n: number }).n);
+    expect(got.sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
   });
 });
