@@ -3,13 +3,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import { Hono, type Context, type Next } from 'hono';
 import { adminApp } from './admin/app.js';
 import type { Config } from './config/types.js';
 import { Sender } from './delivery/sender.js';
 import { Worker } from './delivery/worker.js';
 import { ingressApp } from './ingress/app.js';
 import { RejectionLog } from './ingress/rejections.js';
+import { hasTraversal } from './lib/request-target.js';
 import type { Logger } from './observe/log.js';
 import { Metrics } from './observe/metrics.js';
 import { Reloader, type ReloadResult } from './reload.js';
@@ -33,7 +34,24 @@ export interface ServerOptions {
   configFile?: string;
   watch?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Slow-client limits (tests shorten them); the defaults are HTTP_LIMITS. */
+  httpLimits?: Partial<HttpLimits>;
 }
+
+export interface HttpLimits {
+  /** A client gets this long to send its request headers… */
+  headersMs: number;
+  /** …and this long for the whole request, body included. */
+  requestMs: number;
+  /**
+   * How often Node looks for connections past those limits. It checks only
+   * then, so a limit really is up to this much longer (Node's default, 30 s,
+   * made 15 s / 60 s into 30 s / 90 s).
+   */
+  checkEveryMs: number;
+}
+
+export const HTTP_LIMITS: Readonly<HttpLimits> = { headersMs: 15_000, requestMs: 60_000, checkEveryMs: 1_000 };
 
 export interface RunningServer {
   readonly port: number;
@@ -41,6 +59,8 @@ export interface RunningServer {
   readonly store: Store;
   readonly rejections: RejectionLog;
   readonly worker?: Worker;
+  /** The Node HTTP server (tests read its settings). */
+  readonly http: Server;
   config(): Config;
   setConfig(config: Config): void;
   /** Reloads the config file now (undefined when the server was not started from a file). */
@@ -66,19 +86,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ? new Reloader(opts.configFile, () => live, (c) => (live = c), opts.log, opts.env ?? process.env, metrics)
     : undefined;
   const app = new Hono({ strict: false });
+  app.use('*', refuseTraversal);
   app.get('/metrics', async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
   app.route('/admin', adminApp({ config: () => live, rejections, store, onQueued: () => worker?.wake(), ...(reloader ? { reloader } : {}) }));
   app.route('/', ingressApp({ config: () => live, store, log: opts.log, rejections, onAccepted: () => worker?.wake(), metrics }));
   if (!live.admin.token) opts.log.info('admin API: no admin.token set, so /admin answers requests from this machine only');
   const host = opts.host ?? '0.0.0.0';
 
+  const limits = { ...HTTP_LIMITS, ...opts.httpLimits };
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: opts.port ?? live.server.port, hostname: host }, () => resolve(s as Server)) as Server;
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: opts.port ?? live.server.port,
+        hostname: host,
+        // Slow-loris protection; the checking interval can only be set here, when the server is created.
+        serverOptions: { headersTimeout: limits.headersMs, requestTimeout: limits.requestMs, connectionsCheckingInterval: limits.checkEveryMs },
+      },
+      () => resolve(s as Server),
+    ) as Server;
     s.once('error', reject);
   });
-  // Slow-loris protection: a client gets this long to send its headers, and the whole request.
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 60_000;
   const port = (server.address() as AddressInfo).port;
   worker?.start();
   const pruner = startPruning(store, () => live, opts.log, opts.pruneEveryMs ?? 600_000);
@@ -99,6 +127,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     store,
     rejections,
     ...(worker ? { worker } : {}),
+    http: server,
     config: () => live,
     setConfig: (c) => {
       live = c;
@@ -126,6 +155,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         await store.close();
       })()),
   };
+}
+
+/**
+ * Before routing: the URL Hono routes on has dot segments resolved already
+ * (`/hooks/%2e%2e/admin` is `/admin` there), so the target is judged as sent.
+ */
+async function refuseTraversal(c: Context, next: Next) {
+  const target = (c.env as { incoming?: { url?: string } } | undefined)?.incoming?.url ?? c.req.url;
+  if (hasTraversal(target)) return c.json({ error: 'not found: paths with "." or ".." segments, encoded slashes or backslashes are refused' }, 404);
+  return next();
 }
 
 /** Retention: settled events older than `retention` go, in small batches that yield between them. */

@@ -10,7 +10,7 @@ import { parseBody } from '../lib/body.js';
 import type { DeliveryStatus, Store } from '../store/types.js';
 import { createRedactor, MASK, SENSITIVE_HEADER, type Redactor } from '../observe/redact.js';
 import type { Reloader } from '../reload.js';
-import { adminAuth } from './auth.js';
+import { adminAuth, adminHosts } from './auth.js';
 
 export interface AdminDeps {
   config: () => Config;
@@ -36,6 +36,7 @@ const PAGE_HEADERS = {
 export function adminApp(deps: AdminDeps): Hono {
   const app = new Hono({ strict: false }); // /admin and /admin/ are the same page
   const page = readFileSync(INSPECTOR, 'utf8');
+  app.use('*', adminHosts(deps.config)); // first: the page and every asset too, not just the API
   app.get('/', (c) => c.html(page, 200, PAGE_HEADERS));
   app.use('*', adminAuth(deps.config));
 

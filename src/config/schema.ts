@@ -149,5 +149,6 @@ function patternHelp(path: readonly PathSegment[], data: unknown): string {
   if (last === 'path' || last === 'basePath') return `must start with "/" (got ${got})`;
   if (last === 'publicKey') return 'expected a 64-character hex Ed25519 public key';
   if (last === 'name') return `${got} may only use letters, digits, "_", "-" and "."`;
+  if (path[path.length - 2] === 'hosts') return `expected a host name, optionally with a port (admin.example.com, admin.example.com:8443), got ${got}`;
   return `${got} is not a valid name: use letters, digits, "_" and "-"`;
 }
