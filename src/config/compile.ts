@@ -8,6 +8,7 @@ import { SENSITIVE_HEADER } from '../observe/redact.js';
 import { schemes } from '../verify/registry.js';
 import type { VerifyKey } from '../verify/types.js';
 import { hint } from './didyoumean.js';
+import { literalOrigin, parseAllowEntry, type EgressRule } from './egress.js';
 import { compileExpr, compileTemplate, type Expr, type Template } from './expr.js';
 import { compileTopics } from './glob.js';
 import type { ConfigIssue } from './issues.js';
@@ -194,16 +195,21 @@ export function compileConfig(input: CompileInput): CompileOutput {
     return settings;
   }
 
-  // egress: hosts written in target URLs, and egress.allow
+  // egress: the origins written in target URLs, and egress.allow
+  const egressOrigins = new Set<string>();
   const egressHosts = new Set<string>();
   const templatedHosts: PathSegment[][] = [];
   const egressPatterns: string[] = [];
-  for (const h of isObject(raw.egress) && Array.isArray(raw.egress.allow) ? raw.egress.allow : []) {
-    if (typeof h !== 'string') continue;
-    const host = h.toLowerCase().replace(/^https?:\/\//, '').replace(/[/:].*$/, '');
-    if (host.startsWith('*.')) egressPatterns.push(host.slice(1));
-    else egressHosts.add(host);
-  }
+  const egressAllow: EgressRule[] = [];
+  (isObject(raw.egress) && Array.isArray(raw.egress.allow) ? raw.egress.allow : []).forEach((entry, i) => {
+    if (typeof entry !== 'string') return;
+    const rule = parseAllowEntry(entry);
+    if (typeof rule === 'string') return void error(['egress', 'allow', i], `egress.allow[${i}]: ${rule}`);
+    egressAllow.push(rule);
+    if (rule.host.kind === 'name') egressHosts.add(rule.host.name);
+    else if (rule.host.kind === 'suffix') egressPatterns.push(rule.host.suffix);
+    else if (rule.host.kind === 'any') egressPatterns.push('');
+  });
 
   // targets
   const targets = new Map<string, Target>();
@@ -219,7 +225,8 @@ export function compileConfig(input: CompileInput): CompileOutput {
   function compileTarget(at: PathSegment[], name: string, t: RawTarget): Target | undefined {
     const url = typeof t.url === 'string' ? template([...at, 'url'], t.url) : undefined;
     if (url?.isStatic) checkUrl([...at, 'url'], t.url);
-    else if (url && !/^\{\{/.test(t.url.trim())) checkUrl([...at, 'url'], t.url.split('{{')[0]! + 'x');
+    // A stand-in value for each template: "0" makes a valid host, port and path segment alike.
+    else if (url && !/^\{\{/.test(t.url.trim())) checkUrl([...at, 'url'], t.url.replace(/\{\{[\s\S]*?\}\}\}?/g, '0'));
     const headers: [string, Template][] = [];
     for (const [header, value] of Object.entries(isObject(t.headers) ? t.headers : {})) {
       if (value !== null && typeof value === 'object') continue; // a schema error already
@@ -233,9 +240,11 @@ export function compileConfig(input: CompileInput): CompileOutput {
       const tpl = template([...at, 'headers', header], text);
       if (tpl) headers.push([header, tpl]);
     }
-    const host = typeof t.url === 'string' ? literalHost(t.url) : undefined;
-    if (host) egressHosts.add(host);
-    else if (url) templatedHosts.push([...at, 'url']);
+    const origin = typeof t.url === 'string' ? literalOrigin(t.url) : undefined;
+    if (origin) {
+      egressOrigins.add(origin);
+      egressHosts.add(new URL(origin).hostname.replace(/^\[(.*)\]$/, '$1'));
+    } else if (url) templatedHosts.push([...at, 'url']);
     let sign: Target['sign'];
     if (isObject(t.sign) && typeof t.sign.secret === 'string') {
       secrets.add(t.sign.secret);
@@ -397,7 +406,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     retentionMs: typeof raw.retention === 'string' && !bad(['retention']) ? (parseDuration(raw.retention) ?? 604_800_000) : 604_800_000,
     admin: { ...(adminToken ? { token: adminToken } : {}), ...(isObject(raw.admin) && Array.isArray(raw.admin.hosts) && !bad(['admin', 'hosts']) ? { hosts: raw.admin.hosts } : {}) },
     defaults,
-    egress: { hosts: egressHosts, patterns: egressPatterns },
+    egress: { origins: egressOrigins, allow: egressAllow, hosts: egressHosts, patterns: egressPatterns },
     sources,
     targets,
     routes,
@@ -447,16 +456,6 @@ function indexRoutes(bySource: ReadonlyMap<string, readonly Route[]>): (source: 
 }
 
 /** The host of a URL template when it is written literally (`https://api.example.com/{{ x }}`). */
-function literalHost(template: string): string | undefined {
-  const m = /^https?:\/\/([^/{}?#]+)(?=[/?#]|$)/i.exec(template.trim());
-  if (!m) return undefined;
-  try {
-    return new URL(`http://${m[1]}`).hostname.toLowerCase();
-  } catch {
-    return undefined;
-  }
-}
-
 function retryPolicy(raw: RawRetry | undefined, base: RetryPolicy): RetryPolicy {
   return {
     attempts: raw?.attempts ?? base.attempts,

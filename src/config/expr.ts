@@ -102,29 +102,39 @@ function cleanMessage(message: string): string {
   return message.replace(/\s+/g, ' ').trim();
 }
 
-const TEMPLATE_RE = /\{\{([\s\S]*?)\}\}/g;
+// `{{{ expr }}}` (tried first) inserts a value as it is; `{{ expr }}` encodes it for where it stands.
+const TEMPLATE_RE = /\{\{\{([\s\S]*?)\}\}\}|\{\{([\s\S]*?)\}\}/g;
+
+/**
+ * Where a `{{ }}` stands in a URL template, which decides how its value is
+ * written: `start` (it gives the scheme and host itself, e.g. `{{ callback }}`:
+ * inserted as it is, the egress rules judge the result), a host name, a port,
+ * the user name or password, a path segment, a query value or the fragment.
+ */
+type UrlPosition = 'start' | 'userinfo' | 'host' | 'port' | 'path' | 'query' | 'fragment';
+
+type Part = string | { readonly expr: Expr; readonly raw: boolean; readonly position: UrlPosition };
 
 export function compileTemplate(yaml: YamlFile, node: Node | undefined, label: string, text: string): CompileResult<Template> {
-  const parts: (string | { expr: Expr; encode: boolean })[] = [];
+  const parts: Part[] = [];
   let last = 0;
   for (const m of text.matchAll(TEMPLATE_RE)) {
     const start = m.index;
     const literal = text.slice(last, start);
     if (literal) parts.push(literal);
-    const inner = m[1]!;
+    const raw = m[1] !== undefined;
+    const inner = (raw ? m[1] : m[2])!;
     if (inner.trim() === '') {
-      return { ok: false, issue: yaml.issueAtOffset(yaml.valueOffsetToFile(node, start), `${label}: empty {{ }} template`) };
+      return { ok: false, issue: yaml.issueAtOffset(yaml.valueOffsetToFile(node, start), `${label}: empty ${raw ? '{{{ }}}' : '{{ }}'} template`) };
     }
-    const compiled = compileExpr(yaml, node, label, inner, start + 2);
+    const compiled = compileExpr(yaml, node, label, inner, start + (raw ? 3 : 2));
     if (!compiled.ok) return compiled;
-    // Values placed in a URL's path or query are percent-encoded; a value that
-    // forms the start of the URL (its scheme and host) is inserted as it is.
-    const before = text.slice(0, start);
-    parts.push({ expr: compiled.value, encode: /:\/\/[^/]*\//.test(before) });
+    parts.push({ expr: compiled.value, raw, position: 'start' });
     last = start + m[0].length;
   }
   const tail = text.slice(last);
   if (tail) parts.push(tail);
+  placeInUrl(parts);
   const isStatic = parts.every((p) => typeof p === 'string');
   return {
     ok: true,
@@ -132,21 +142,136 @@ export function compileTemplate(yaml: YamlFile, node: Node | undefined, label: s
       text,
       isStatic,
       async render(input, bindings, mode) {
-        let out = '';
+        const out: string[] = [];
+        const inPath: number[] = [];
         for (const part of parts) {
           if (typeof part === 'string') {
-            out += part;
+            out.push(part);
             continue;
           }
-          const value = await part.expr.evaluate(input, bindings);
-          const str = stringify(value);
-          if (mode === 'url') out += part.encode ? encodeURIComponent(str) : str;
-          else out += str.replace(/[\r\n]+/g, ' '); // no header injection
+          const str = stringify(await part.expr.evaluate(input, bindings));
+          if (mode === 'header') {
+            // A line break would end the header and start another (or the body).
+            if (/[\r\n\0]/.test(str)) throw new TemplateError(part, str, 'holds a line break or NUL, which a header value cannot');
+            out.push(str);
+          } else {
+            if (part.position === 'path' && !part.raw) inPath.push(out.length);
+            out.push(part.raw ? str : encodeFor(part, str));
+          }
         }
-        return out;
+        for (const i of inPath) checkSegment(out, i, parts);
+        return out.join('');
       },
     },
   };
+}
+
+/** Decides each template's position from the literal text around it. */
+function placeInUrl(parts: Part[]): void {
+  let state: 'scheme' | 'authority' | 'path' | 'query' | 'fragment' = 'scheme';
+  let authority = ''; // the authority's literal text so far
+  parts.forEach((part, i) => {
+    if (typeof part !== 'string') {
+      let position: UrlPosition;
+      if (state === 'scheme') position = 'start';
+      else if (state === 'authority') position = userinfoFollows(parts, i) ? 'userinfo' : /:[^\]]*$/.test(authority.slice(authority.lastIndexOf('@') + 1)) ? 'port' : 'host';
+      else position = state;
+      parts[i] = { ...part, position };
+      if (state === 'scheme') state = 'path'; // what follows a whole-URL value is taken as its path (or query)
+      return;
+    }
+    let text = part;
+    if (state === 'scheme') {
+      const m = /^[^/?#]*?:\/\//.exec(text);
+      if (m) {
+        state = 'authority';
+        text = text.slice(m[0].length);
+      } else if (i === 0) {
+        return; // not a URL yet (an error for the caller), or a scheme still to come
+      }
+    }
+    for (const ch of text) {
+      if (state === 'authority') {
+        if (ch === '/') state = 'path';
+        else if (ch === '?') state = 'query';
+        else if (ch === '#') state = 'fragment';
+        else authority += ch;
+      } else if (state === 'path') {
+        if (ch === '?') state = 'query';
+        else if (ch === '#') state = 'fragment';
+      } else if (state === 'query' && ch === '#') state = 'fragment';
+    }
+  });
+}
+
+/** True when an "@" ends the authority later on: then the template is in the user name or password. */
+function userinfoFollows(parts: readonly Part[], i: number): boolean {
+  for (const p of parts.slice(i + 1)) {
+    if (typeof p !== 'string') continue;
+    const end = p.search(/[/?#]/);
+    if ((end === -1 ? p : p.slice(0, end)).includes('@')) return true;
+    if (end !== -1) return false;
+  }
+  return false;
+}
+
+const HOST_LABEL = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$/i;
+
+function encodeFor(part: Exclude<Part, string>, value: string): string {
+  switch (part.position) {
+    case 'start':
+      return value;
+    case 'host': {
+      const labels = value.replace(/\.$/, '').split('.');
+      if (value === '' || !labels.every((l) => HOST_LABEL.test(l))) throw new TemplateError(part, value, 'is not a host name (letters, digits, "-", "_" and "." only)');
+      return value;
+    }
+    case 'port':
+      if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new TemplateError(part, value, 'is not a port number');
+      return value;
+    default:
+      // Path segment, query value, fragment, user name: nothing in the value can start another part
+      // ("/", "?", "#", "&", "=", "+", "@" are all encoded).
+      try {
+        return encodeURIComponent(value);
+      } catch {
+        throw new TemplateError(part, value, 'is not valid text (a lone UTF-16 surrogate)');
+      }
+  }
+}
+
+/**
+ * A path value that makes up a whole "." or ".." segment would move the URL up
+ * the path once parsed (WHATWG URLs treat %2e as a dot too), so it is refused.
+ */
+function checkSegment(out: readonly string[], i: number, parts: readonly Part[]): void {
+  let before = '';
+  for (let j = i - 1; j >= 0; j--) {
+    const k = out[j]!.lastIndexOf('/');
+    if (k !== -1) {
+      before = out[j]!.slice(k + 1) + before;
+      break;
+    }
+    before = out[j]! + before;
+  }
+  let after = '';
+  for (let j = i + 1; j < out.length; j++) {
+    const k = out[j]!.search(/[/?#]/);
+    if (k !== -1) {
+      after += out[j]!.slice(0, k);
+      break;
+    }
+    after += out[j]!;
+  }
+  const segment = before + out[i]! + after;
+  if (/^(?:\.|%2e){1,2}$/i.test(segment)) throw new TemplateError(parts[i] as Exclude<Part, string>, segment, 'would make a "." or ".." path segment');
+}
+
+class TemplateError extends Error {
+  constructor(part: Exclude<Part, string>, value: string, problem: string) {
+    const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+    super(`{{ ${part.expr.text.trim()} }} gave ${JSON.stringify(shown)}, which ${problem}`);
+  }
 }
 
 function stringify(value: unknown): string {

@@ -1,6 +1,7 @@
 // The compiled config: an immutable value built once per load and passed to
 // everything that needs it. A reload builds a new one and swaps it whole.
 import type { Scheme } from '../verify/types.js';
+import type { Egress } from './egress.js';
 import type { Expr, Template } from './expr.js';
 import type { TopicMatcher } from './glob.js';
 import type { ConfigIssue } from './issues.js';
@@ -113,8 +114,8 @@ export interface Config {
   /** `hosts`: more Host names (optionally `name:port`) /admin answers for once a token is set. */
   readonly admin: { readonly token?: string; readonly hosts?: readonly string[] };
   readonly defaults: { readonly timeoutMs: number; readonly retry: RetryPolicy };
-  /** Hosts outgoing calls may go to: those written in target URLs plus egress.allow. */
-  readonly egress: { readonly hosts: ReadonlySet<string>; readonly patterns: readonly string[] };
+  /** Where outgoing calls may go: the origins written in target URLs, and egress.allow (SPEC guarantee 8). */
+  readonly egress: Egress;
   readonly sources: ReadonlyMap<string, Source>;
   readonly targets: ReadonlyMap<string, Target>;
   readonly routes: readonly Route[];

@@ -1,11 +1,19 @@
 // Outgoing HTTP: pooled keep-alive connections per origin (undici), a time
-// limit per call, redirects only when the target allows them, and at most the
-// first 4 KiB of any answer read (a 50 MB reply costs 4 KiB).
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
-import type { Target } from '../config/types.js';
+// limit per call, redirects only when the target allows them (each hop checked
+// like the first call), and at most the first 4 KiB of any answer read (a 50 MB
+// reply costs 4 KiB). Every call is checked against the egress rules here, so no
+// caller can forget to: on its URL, and, for names the config did not write
+// out, on the addresses they resolve to at the moment of connecting.
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import type { Config, Target } from '../config/types.js';
+import type { Network } from '../lib/ip.js';
+import { addressRefusal, allowedNetworks, egressDecision } from './egress.js';
 import type { OutgoingRequest } from './plan.js';
 
 export const RESPONSE_EXCERPT_BYTES = 4096;
+export const MAX_REDIRECTS = 5;
 
 export interface SendResult {
   readonly status?: number;
@@ -14,32 +22,78 @@ export interface SendResult {
   readonly body?: string;
   /** Why there is no answer: a timeout, a refused or reset connection… */
   readonly error?: string;
+  /** The egress rules forbade the call (or a redirect hop): permanent, a retry would be refused the same way. */
+  readonly refused?: boolean;
   readonly durationMs: number;
 }
 
-export class Sender {
-  private readonly agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 });
-  private readonly following: Dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: 5 }));
+/** Raised from inside a connection attempt when the address is not one calls may go to. */
+class EgressRefused extends Error {
+  readonly code = 'ERR_SWITCHBOARD_EGRESS';
+}
 
-  async send(req: OutgoingRequest, target: Target): Promise<SendResult> {
+const AGENT_OPTIONS = { keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 } as const;
+
+export class Sender {
+  /** For origins the config names exactly: connects wherever they resolve. */
+  private readonly agent = new Agent(AGENT_OPTIONS);
+  /** For names matched by a pattern (or `*`): resolved addresses are checked, keyed by the address ranges egress.allow names. */
+  private readonly checked = new Map<string, Agent>();
+
+  async send(req: OutgoingRequest, target: Target, config: Config): Promise<SendResult> {
     const started = performance.now();
     const took = () => Math.round((performance.now() - started) * 100) / 100;
-    // One deadline for the whole call, cleared as soon as it ends (AbortSignal.timeout
+    // One deadline for the whole call, redirects included, cleared as soon as it ends (AbortSignal.timeout
     // would keep a timer and its signal alive for the full timeout after every call).
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException('deadline', 'TimeoutError')), target.timeoutMs);
+    let url = req.url;
+    let method = req.method;
+    let headers: Record<string, string> = { ...req.headers };
+    let body = req.body;
+    let from: { origin: string; status: number } | undefined;
     try {
-      const res = await request(req.url, {
-        method: req.method as Dispatcher.HttpMethod,
-        headers: req.headers,
-        ...(req.body !== undefined ? { body: req.body } : {}),
-        dispatcher: target.followRedirects ? this.following : this.agent,
-        headersTimeout: target.timeoutMs,
-        bodyTimeout: target.timeoutMs,
-        signal: deadline.signal,
-      });
-      const body = await readExcerpt(res.body);
-      return { status: res.statusCode, headers: flatHeaders(res.headers), body, durationMs: took() };
+      for (let hop = 0; ; hop++) {
+        const decision = egressDecision(url, config);
+        if (!decision.ok) return { error: from ? viaRedirect(decision.reason, from) : decision.reason, refused: true, durationMs: took() };
+        let res: Dispatcher.ResponseData;
+        try {
+          res = await request(decision.url.href, {
+            method: method as Dispatcher.HttpMethod,
+            headers,
+            ...(body !== undefined ? { body } : {}),
+            dispatcher: decision.resolve ? this.checkedAgent(config) : this.agent,
+            headersTimeout: target.timeoutMs,
+            bodyTimeout: target.timeoutMs,
+            signal: deadline.signal,
+          });
+        } catch (err) {
+          const refusal = refusalOf(err);
+          if (refusal) {
+            const reason = `egress to ${decision.url.origin} refused: ${refusal}; add it to egress.allow if intended`;
+            return { error: from ? viaRedirect(reason, from) : reason, refused: true, durationMs: took() };
+          }
+          throw err;
+        }
+        const location = res.headers.location;
+        const next = target.followRedirects && REDIRECTS.has(res.statusCode) && typeof location === 'string' ? resolveLocation(location, decision.url) : undefined;
+        if (!next || hop >= MAX_REDIRECTS) {
+          const excerpt = await readExcerpt(res.body);
+          const stopped = next ? { error: `stopped after ${MAX_REDIRECTS} redirects (the last answer was ${res.statusCode} to ${next.origin})` } : {};
+          return { status: res.statusCode, headers: flatHeaders(res.headers), body: excerpt, ...stopped, durationMs: took() };
+        }
+        await res.body.dump({ limit: RESPONSE_EXCERPT_BYTES }).catch(() => undefined);
+        // As browsers do: 303, and 301/302 after a POST, become a GET without a body; 307/308 repeat the request.
+        if (res.statusCode === 303 ? method !== 'HEAD' : (res.statusCode === 301 || res.statusCode === 302) && method === 'POST') {
+          method = 'GET';
+          body = undefined;
+          headers = dropHeaders(headers, (name) => name.startsWith('content-'));
+        }
+        // Credentials meant for one origin are not handed to another.
+        if (next.origin !== decision.url.origin) headers = dropHeaders(headers, (name) => CREDENTIAL_HEADERS.has(name));
+        from = { origin: decision.url.origin, status: res.statusCode };
+        url = next.href;
+      }
     } catch (err) {
       return { error: describe(err, target.timeoutMs), durationMs: took() };
     } finally {
@@ -47,9 +101,77 @@ export class Sender {
     }
   }
 
-  async close(): Promise<void> {
-    await this.agent.close().catch(() => undefined);
+  private checkedAgent(config: Config): Agent {
+    const allowed = allowedNetworks(config);
+    const key = allowed.map((n) => `${Buffer.from(n.address).toString('hex')}/${n.bits}`).join(',');
+    let agent = this.checked.get(key);
+    if (!agent) {
+      agent = new Agent({ ...AGENT_OPTIONS, connect: guardedConnector(allowed) });
+      this.checked.set(key, agent);
+    }
+    return agent;
   }
+
+  async close(): Promise<void> {
+    await Promise.all([this.agent, ...this.checked.values()].map((a) => a.close().catch(() => undefined)));
+  }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+function resolveLocation(location: string, base: URL): URL | undefined {
+  try {
+    return new URL(location, base);
+  } catch {
+    return undefined;
+  }
+}
+
+function dropHeaders(headers: Record<string, string>, drop: (lowerName: string) => boolean): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop(name.toLowerCase())));
+}
+
+function viaRedirect(reason: string, from: { origin: string; status: number }): string {
+  return reason.replace(/^(egress to \S+ refused)/, `$1 (a ${from.status} redirect from ${from.origin})`);
+}
+
+/**
+ * Connections whose addresses are checked as they are made: a name's DNS
+ * answer is filtered to the addresses calls may go to (none left: refused), so
+ * the check and the connection use the same answer (no rebinding in between).
+ */
+function guardedConnector(allowed: readonly Network[]): buildConnector.connector {
+  const lookup: LookupFunction = (hostname, options: LookupOptions, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      const kept = addresses.filter((a) => addressRefusal(a.address, allowed) === undefined);
+      if (kept.length === 0) {
+        const first = addresses[0];
+        const why = first ? `${hostname} resolves to ${first.address}, a ${addressRefusal(first.address, allowed)}` : `${hostname} resolves to no address`;
+        return callback(new EgressRefused(why), '', 0);
+      }
+      if (options.all) callback(null, kept);
+      else callback(null, kept[0]!.address, kept[0]!.family);
+    });
+  };
+  const connect = buildConnector({ lookup } as buildConnector.BuildOptions);
+  return (opts, callback) => {
+    // An address literal never reaches the lookup: judge it here.
+    const host = opts.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(host)) {
+      const why = addressRefusal(host, allowed);
+      if (why) return callback(new EgressRefused(`${why}`), null);
+    }
+    connect(opts, callback);
+  };
+}
+
+function refusalOf(err: unknown): string | undefined {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e instanceof EgressRefused) return e.message;
+  }
+  return undefined;
 }
 
 async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<string> {

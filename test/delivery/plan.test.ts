@@ -72,10 +72,7 @@ describe('planDelivery', () => {
   });
 
   it('binds $headers, $query, $topic, $source, $eventId and $receivedAt', async () => {
-    const p = await plan(
-      '    target: sink\n    transform: \'[$headers."x-custom", $query.q, $topic, $source, $eventId, $receivedAt]\'',
-      {},
-    );
+    const p = await plan('    target: sink\n    transform: \'[$headers."x-custom", $query.q, $topic, $source, $eventId, $receivedAt]\'', {});
     expect(p.outcome === 'send' && p.requests[0]!.value).toEqual(['hdr', 'v', 'thing.happened', 'src', 'evt_1', '2026-11-23T10:00:00.000Z']);
   });
 
@@ -83,7 +80,7 @@ describe('planDelivery', () => {
     expect(await plan('    target: sink\n    filter: ok = true', { ok: false })).toEqual({ outcome: 'filtered', reason: 'filter gave false' });
     expect(await plan('    target: sink\n    filter: missing.field', {})).toEqual({ outcome: 'filtered', reason: 'filter gave nothing' });
     expect((await plan('    target: sink\n    transform: nothing', {})).outcome).toBe('filtered');
-    expect((await plan('    target: sink\n    transform: \'null\'', {})).outcome).toBe('filtered');
+    expect((await plan("    target: sink\n    transform: 'null'", {})).outcome).toBe('filtered');
     expect((await plan('    target: sink\n    transform: \'""\'', {})).outcome).toBe('filtered');
     expect((await plan('    target: sink\n    filter: ok = true', { ok: true })).outcome).toBe('send');
   });
@@ -98,7 +95,7 @@ describe('planDelivery', () => {
   });
 
   it('without each, an array is one JSON body; {"$each": [...]} always splits', async () => {
-    const one = await plan('    target: sink\n    transform: \'[1, 2]\'', {});
+    const one = await plan("    target: sink\n    transform: '[1, 2]'", {});
     expect(one.outcome === 'send' && one.requests.map((r) => r.body)).toEqual(['[1,2]']);
     const split = await plan('    target: sink\n    transform: \'{ "$each": [{"a": 1}, {"a": 2}] }\'', {});
     expect(split.outcome === 'send' && split.requests.map((r) => r.body)).toEqual(['{"a":1}', '{"a":2}']);
@@ -111,7 +108,7 @@ describe('planDelivery', () => {
   });
 
   it('a runaway transform is stopped by the evaluation limits', async () => {
-    const p = await plan('    target: sink\n    transform: \'($f := function($n) { $f($n + 1) }; $f(0))\'', {});
+    const p = await plan("    target: sink\n    transform: '($f := function($n) { $f($n + 1) }; $f(0))'", {});
     expect(p.outcome).toBe('error');
   });
 
@@ -125,19 +122,70 @@ describe('planDelivery', () => {
     expect(p.outcome === 'send' && p.requests[0]!.headers).toMatchObject({ Authorization: 'Bearer sink-token-fake-123', 'X-Issue': '42' });
   });
 
+  describe('URL template values are encoded for where they stand (a payload cannot add parameters, segments or a fragment)', () => {
+    const urlOf = async (url: string, payload: unknown) => {
+      const p = await plan('    target: sink', payload, `url: "${url}"`);
+      if (p.outcome !== 'send') throw new Error(p.outcome === 'error' ? p.message : p.reason);
+      return p.requests[0]!.url;
+    };
+    const errorOf = async (url: string, payload: unknown, headers = '') => {
+      const p = await plan('    target: sink', payload, `url: "${url}"${headers}`);
+      return p.outcome === 'error' ? p.message : `no error: ${p.outcome === 'send' ? p.requests[0]!.url : p.reason}`;
+    };
+
+    it('a query value cannot add a parameter or cut the URL short, with or without a path', async () => {
+      expect(await urlOf('http://127.0.0.1:9?u={{ q }}&v=1', { q: '1&admin=true' })).toBe('http://127.0.0.1:9?u=1%26admin%3Dtrue&v=1');
+      expect(await urlOf('http://127.0.0.1:9/x?u={{ q }}&v=1', { q: 'a#frag' })).toBe('http://127.0.0.1:9/x?u=a%23frag&v=1');
+      expect(await urlOf('http://127.0.0.1:9/x?u={{ q }}', { q: 'a+b=c d' })).toBe('http://127.0.0.1:9/x?u=a%2Bb%3Dc%20d');
+      const parsed = new URL(await urlOf('http://127.0.0.1:9?u={{ q }}&v=1', { q: '1&admin=true#x' }));
+      expect([...parsed.searchParams]).toEqual([
+        ['u', '1&admin=true#x'],
+        ['v', '1'],
+      ]);
+      expect(parsed.hash).toBe('');
+    });
+
+    it('a path value cannot add segments, a query or a fragment, nor climb with ..', async () => {
+      expect(await urlOf('http://127.0.0.1:9/items/{{ id }}/x', { id: '../admin?x=1#y' })).toBe('http://127.0.0.1:9/items/..%2Fadmin%3Fx%3D1%23y/x');
+      expect(new URL(await urlOf('http://127.0.0.1:9/items/{{ id }}', { id: '../../admin' })).pathname).toBe('/items/..%2F..%2Fadmin');
+      expect(await errorOf('http://127.0.0.1:9/items/{{ id }}/x', { id: '..' })).toBe('target sink: template failed: {{ id }} gave "..", which would make a "." or ".." path segment');
+      expect(await errorOf('http://127.0.0.1:9/items/{{ a }}{{ b }}', { a: '.', b: '.' })).toMatch(/which would make a "\." or "\.\." path segment$/);
+      expect(await urlOf('http://127.0.0.1:9/items/v{{ id }}', { id: '..' })).toBe('http://127.0.0.1:9/items/v..');
+    });
+
+    it('a host value must be a plain host name, a port value a number', async () => {
+      expect(await urlOf('https://{{ tenant }}.example.com/x', { tenant: 'acme' })).toBe('https://acme.example.com/x');
+      for (const tenant of ['evil.com/x?', 'evil.com#', 'a@127.0.0.1', 'x:1', '', 'a b']) {
+        expect(await errorOf('https://{{ tenant }}.example.com/x', { tenant }), tenant).toMatch(/^target sink: template failed: \{\{ tenant \}\} gave .*, which is not a host name/);
+      }
+      expect(await urlOf('http://127.0.0.1:{{ port }}/x', { port: 8080 })).toBe('http://127.0.0.1:8080/x');
+      expect(await errorOf('http://127.0.0.1:{{ port }}/x', { port: '80@evil.example' })).toMatch(/which is not a port number$/);
+    });
+
+    it('{{{ }}} inserts a value as it is, when the config asks for it', async () => {
+      expect(await urlOf('http://127.0.0.1:9/repos/{{{ repo }}}/issues?{{{ qs }}}', { repo: 'owner/name', qs: 'a=1&b=2' })).toBe('http://127.0.0.1:9/repos/owner/name/issues?a=1&b=2');
+    });
+
+    it('a header value with a line break is refused, not sent', async () => {
+      expect(await errorOf('http://127.0.0.1:9/x', { v: 'a\r\nX-Injected: 1' }, '\n    headers: { X-Thing: "{{ v }}" }')).toBe(
+        'target sink: template failed: {{ v }} gave "a\\r\\nX-Injected: 1", which holds a line break or NUL, which a header value cannot',
+      );
+    });
+  });
+
   it('a template that yields no URL is an error for that delivery', async () => {
     const p = await plan('    target: sink', { base: 'not a url' }, 'url: "{{ base }}"');
     expect(p).toEqual({ outcome: 'error', message: 'target sink: "not a url" is not an http(s) URL' });
   });
 
   it("the target's headers win over the defaults, whatever their case", async () => {
-    const p = await plan('    target: sink\n    transform: \'{}\'', {}, 'url: http://127.0.0.1:9/x\n    headers: { content-type: application/vnd.x+json }');
+    const p = await plan("    target: sink\n    transform: '{}'", {}, 'url: http://127.0.0.1:9/x\n    headers: { content-type: application/vnd.x+json }');
     expect(p.outcome === 'send' && p.requests[0]!.headers).toMatchObject({ 'content-type': 'application/vnd.x+json' });
     expect(p.outcome === 'send' && p.requests[0]!.headers['Content-Type']).toBeUndefined();
   });
 
   it('GET sends no body', async () => {
-    const p = await plan('    target: sink\n    transform: \'{}\'', {}, 'url: http://127.0.0.1:9/x\n    method: GET');
+    const p = await plan("    target: sink\n    transform: '{}'", {}, 'url: http://127.0.0.1:9/x\n    method: GET');
     expect(p.outcome === 'send' && p.requests[0]!.body).toBeUndefined();
   });
 });
