@@ -10,7 +10,7 @@ import type { Metrics } from '../observe/metrics.js';
 import type { Redactor } from '../observe/redact.js';
 import type { AttemptRecord, ClaimedDelivery, Outcome } from '../store/types.js';
 import { recordAttempt, recordFailure, recordRequest } from './attempt.js';
-import { egressAllowed, hostOf } from './egress.js';
+import { egressRefusal } from './egress.js';
 import type { TargetLimits } from './limits.js';
 import { describeError, planDelivery, type PlannedEvent } from './plan.js';
 import { classify, decide } from './retry.js';
@@ -86,9 +86,9 @@ async function tryOnce(claim: ClaimedDelivery, route: Route, ctx: DeliverContext
   }
 
   for (const req of plan.requests) {
-    const host = hostOf(req.url);
-    if (!egressAllowed(host, ctx.config)) {
-      const error = `egress to ${host} is not allowed: add it to egress.allow if it should be`;
+    const refusal = egressRefusal(req.url, ctx.config);
+    if (refusal) {
+      const error = ctx.redact.text(refusal);
       attempts.push({ startedAt: Date.now(), durationMs: 0, request: recordRequest(req, ctx.redact), error });
       return finished(attempts, { status: 'dead', error });
     }
@@ -100,7 +100,7 @@ async function tryOnce(claim: ClaimedDelivery, route: Route, ctx: DeliverContext
       // The slot or the token may have taken long: make sure the call cannot outlive the claim.
       if (!(await ctx.stillHeld(target.timeoutMs))) return { kind: 'abandoned', reason: 'its lease could not be kept', attempts };
       startedAt = Date.now();
-      result = await (ctx.sender.send as (r: typeof signed, t: typeof target, c: Config) => Promise<SendResult>)(signed, target, ctx.config);
+      result = await ctx.sender.send(signed, target, ctx.config);
     } finally {
       release();
     }
@@ -108,7 +108,7 @@ async function tryOnce(claim: ClaimedDelivery, route: Route, ctx: DeliverContext
     attempts.push(recordAttempt(signed, startedAt, result, ctx.redact));
     if (classify(result.status) === 'success' && !result.error) continue;
     const error = result.error ? ctx.redact.text(result.error) : `target answered ${result.status}`;
-    const refused = (result as { refused?: boolean }).refused === true;
+    const refused = result.refused === true;
     return finished(
       attempts,
       decide(

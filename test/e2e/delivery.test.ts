@@ -248,7 +248,7 @@ describe('delivering', () => {
     const before = sink.received.length;
     const id = await send('templated', 'x', { callback: 'http://169.254.169.254/latest/meta-data', n: 7 });
     const d = await settled(id, 'templated');
-    expect(d).toMatchObject({ status: 'dead', last_error: 'egress to 169.254.169.254 is not allowed: add it to egress.allow if it should be' });
+    expect(d).toMatchObject({ status: 'dead', last_error: 'egress to http://169.254.169.254 refused: link-local address; add it to egress.allow if intended' });
     expect(attemptsOf(d.id)[0]!.error).toBe(d.last_error);
     expect(sink.received.length).toBe(before);
   });
