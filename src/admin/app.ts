@@ -58,7 +58,11 @@ export function adminApp(deps: AdminDeps): Hono {
     return c.json(result, result.ok ? 200 : 422);
   });
 
-  app.get('/rejections', (c) => c.json({ rejections: deps.rejections.list() }));
+  // Masked again as shown: the secrets may have changed since a rejection was kept.
+  app.get('/rejections', (c) => {
+    const redact = createRedactor(deps.config().secrets);
+    return c.json({ rejections: deps.rejections.list().map((r) => ({ ...r, path: redact.text(r.path), reason: redact.text(r.reason), headers: redact.headers(r.headers) })) });
+  });
 
   app.get('/events', async (c) => {
     const q = c.req.query();
@@ -74,8 +78,15 @@ export function adminApp(deps: AdminDeps): Hono {
       ...(q.status ? { status: q.status as DeliveryStatus } : {}),
       ...(q.cursor ? { cursor: q.cursor } : {}),
     });
+    const redact = createRedactor(deps.config().secrets);
     return c.json({
-      events: page.events.map((e) => ({ ...e, receivedAt: new Date(e.receivedAt).toISOString() })),
+      // A topic or delivery id is read from the payload, so it may quote a secret.
+      events: page.events.map((e) => ({
+        ...e,
+        topic: redact.text(e.topic),
+        ...(e.deliveryId !== undefined ? { deliveryId: redact.text(e.deliveryId) } : {}),
+        receivedAt: new Date(e.receivedAt).toISOString(),
+      })),
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
     });
   });
@@ -88,17 +99,21 @@ export function adminApp(deps: AdminDeps): Hono {
     const text = parsed.ok && parsed.kind !== 'binary' ? redact.text(event.body.toString('utf8')) : undefined;
     const deliveries = await deps.store.deliveriesFor(event.id);
     const routes = new Map(deps.config().routes.map((r) => [r.name, r]));
+    // The header the source's scheme reads its secret from is masked whatever its
+    // name (events stored before that rule came in hold it in clear).
+    const ownHeader = deps.config().sources.get(event.source)?.verify.header;
     return c.json({
       id: event.id,
       source: event.source,
-      topic: event.topic,
-      deliveryId: event.deliveryId ?? null,
+      topic: redact.text(event.topic),
+      deliveryId: event.deliveryId !== undefined ? redact.text(event.deliveryId) : null,
       receivedAt: new Date(event.receivedAt).toISOString(),
-      contentType: event.contentType ?? null,
-      headers: redact.headers(event.headers),
-      query: event.query ?? {},
+      contentType: event.contentType !== undefined ? redact.text(event.contentType) : null,
+      headers: redact.headers(event.headers, { sensitive: [ownHeader] }),
+      query: redact.value(maskSecretKeys(event.query ?? {})),
       body: text !== undefined ? { text, size: event.body.length } : { base64: event.body.toString('base64'), size: event.body.length },
-      payload: parsed.ok ? parsed.payload : null,
+      // Every string, key and number of the parsed payload, not only the raw text.
+      payload: parsed.ok ? redact.value(parsed.payload) : null,
       deliveries: await Promise.all(
         deliveries.map(async (d) => ({
           id: d.id,
@@ -109,13 +124,14 @@ export function adminApp(deps: AdminDeps): Hono {
           createdAt: new Date(d.createdAt).toISOString(),
           nextAttemptAt: d.status === 'pending' ? new Date(d.nextAttemptAt).toISOString() : null,
           lastStatus: d.lastStatus ?? null,
-          lastError: d.lastError ?? null,
+          lastError: d.lastError !== undefined ? redact.text(d.lastError) : null,
+          // Recorded masked with the secrets of the time; masked again with today's.
           calls: (await deps.store.attemptsFor(d.id)).map((a) => ({
             startedAt: new Date(a.startedAt).toISOString(),
             durationMs: a.durationMs,
-            request: a.request,
-            response: a.responseStatus !== undefined ? { status: a.responseStatus, headers: a.responseHeaders ?? {}, body: a.responseBody ?? '' } : null,
-            error: a.error ?? null,
+            request: redact.value(a.request),
+            response: a.responseStatus !== undefined ? { status: a.responseStatus, headers: redact.headers(a.responseHeaders ?? {}), body: redact.text(a.responseBody ?? '') } : null,
+            error: a.error !== undefined ? redact.text(a.error) : null,
           })),
         })),
       ),
@@ -149,6 +165,11 @@ export function adminApp(deps: AdminDeps): Hono {
 }
 
 const SECRET_KEYS = new Set(['secret', 'password', 'verifyToken', 'token']);
+
+/** A query parameter named like a credential (`?token=…`, `?api_key=…`) is masked whatever its value. */
+function maskSecretKeys(query: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(query).map(([k, v]) => [k, SENSITIVE_HEADER.test(k) ? MASK : v]));
+}
 
 /** The config as written (after ${env}), with every secret field and known secret value masked. */
 export function redactDocument(value: unknown, redact: Redactor, key?: string, parentKey?: string): unknown {

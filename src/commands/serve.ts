@@ -8,7 +8,8 @@ import { loadForCommand, type IO } from './io.js';
 export async function serveCommand(file: string, io: IO): Promise<number> {
   const config = loadForCommand(file, io);
   if (!config) return 1;
-  const log = createLogger(io.env);
+  // Every line is masked with the live config's secrets (they change on reload).
+  const log = createLogger(io.env, undefined, () => (server?.config() ?? config).secrets);
 
   // Signal handlers go in before the server announces itself: a signal that
   // finds no handler would kill the process (SIGHUP's default action).

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { SENSITIVE_HEADER } from '../observe/redact.js';
+import { SENSITIVE_HEADER, urlPassword, WEAK_SECRET_LENGTH } from '../observe/redact.js';
 import { schemes } from '../verify/registry.js';
 import type { VerifyKey } from '../verify/types.js';
 import { hint } from './didyoumean.js';
@@ -80,6 +80,16 @@ export function compileConfig(input: CompileInput): CompileOutput {
   };
   const error = (path: readonly PathSegment[], message: string, key = false) => issues.push(yaml.issueAt(path, message, { key }));
   const warn = (path: readonly PathSegment[], message: string, key = true) => issues.push(yaml.issueAt(path, message, { key, severity: 'warning' }));
+  // A credential is masked wherever shown. One shorter than WEAK_SECRET_LENGTH is
+  // easy to guess and can only be masked where it stands as a whole word (or every
+  // "t" in the output would go), so it draws a warning — naming where, never what.
+  const credential = (path: readonly PathSegment[], value: unknown, what = label(path)) => {
+    if (typeof value !== 'string' || value.length === 0) return;
+    secrets.add(value);
+    if (value.length < WEAK_SECRET_LENGTH) {
+      warn(path, `${what}: weak secret (shorter than ${WEAK_SECRET_LENGTH} characters): anyone can guess it; use a long random value outside of tests`, false);
+    }
+  };
   const expr = (path: readonly PathSegment[], text: string): Expr | undefined => {
     const r = compileExpr(yaml, yaml.node(path), label(path), text);
     if (r.ok) return r.value;
@@ -107,7 +117,14 @@ export function compileConfig(input: CompileInput): CompileOutput {
   };
   const store = env.SWITCHBOARD_STORE || (typeof raw.store === 'string' && !bad(['store']) ? raw.store : DEFAULT_STORE);
   const adminToken = isObject(raw.admin) && typeof raw.admin.token === 'string' ? raw.admin.token : env.SWITCHBOARD_ADMIN_TOKEN || undefined;
-  if (adminToken) secrets.add(adminToken);
+  if (isObject(raw.admin) && typeof raw.admin.token === 'string') credential(['admin', 'token'], adminToken);
+  else credential(['admin'], adminToken, 'SWITCHBOARD_ADMIN_TOKEN');
+  // A password in the store URL (postgres://user:pw@host) is masked anywhere it shows up,
+  // also the one written in the file when SWITCHBOARD_STORE overrides it.
+  for (const url of [store, raw.store]) {
+    const password = typeof url === 'string' ? urlPassword(url) : undefined;
+    if (password) secrets.add(password);
+  }
   if (!adminToken && isObject(raw.admin) && Array.isArray(raw.admin.hosts) && raw.admin.hosts.length > 0) warn(['admin', 'hosts'], 'admin.hosts: has no effect until admin.token is set (without a token, /admin answers loopback host names only)');
   const rawDefaults = isObject(raw.defaults) && !bad(['defaults']) ? raw.defaults : {};
   const defaults = {
@@ -172,11 +189,12 @@ export function compileConfig(input: CompileInput): CompileOutput {
     if (scheme.warning) warn([...at, 'scheme'], `${label(at.slice(0, -1))}: ${scheme.warning}`);
     const list = v.secret === undefined ? [] : Array.isArray(v.secret) ? v.secret : [v.secret];
     list.forEach((secret, i) => {
-      secrets.add(secret);
+      credential(Array.isArray(v.secret) ? [...at, 'secret', i] : [...at, 'secret'], secret);
+      if (typeof secret !== 'string') return; // a schema error already
       const problem = scheme.checkSecret?.(secret);
       if (problem) error(Array.isArray(v.secret) ? [...at, 'secret', i] : [...at, 'secret'], `${label(at)}.secret: ${problem}`);
     });
-    for (const key of ['password', 'verifyToken'] as VerifyKey[]) if (typeof v[key] === 'string') secrets.add(v[key] as string);
+    for (const key of ['password', 'verifyToken'] as VerifyKey[]) credential([...at, key], v[key]);
     if (!ok) return undefined;
     const str = (key: VerifyKey) => (typeof v[key] === 'string' ? (v[key] as string) : undefined);
     const settings: VerifySettings = {
@@ -234,8 +252,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
       if (SENSITIVE_HEADER.test(header) && !text.includes('{{')) {
         // Mask the credential part ("Bearer <token>" → the token) as well as the whole value.
         secrets.add(text);
-        const credential = text.replace(/^(Bearer|Basic|Token)\s+/i, '');
-        if (credential.length >= 6) secrets.add(credential);
+        credential([...at, 'headers', header], text.replace(/^(Bearer|Basic|Token)\s+/i, ''));
       }
       const tpl = template([...at, 'headers', header], text);
       if (tpl) headers.push([header, tpl]);
@@ -246,6 +263,8 @@ export function compileConfig(input: CompileInput): CompileOutput {
       egressHosts.add(new URL(origin).hostname.replace(/^\[(.*)\]$/, '$1'));
     } else if (url) templatedHosts.push([...at, 'url']);
     let sign: Target['sign'];
+    const urlPw = typeof t.url === 'string' ? urlPassword(t.url) : undefined;
+    if (urlPw) secrets.add(urlPw);
     if (isObject(t.sign) && typeof t.sign.secret === 'string') {
       secrets.add(t.sign.secret);
       const problem = schemes.get('standard-webhooks')!.checkSecret!(t.sign.secret);
@@ -414,7 +433,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     routesFor,
     tests,
     // Longest first, so a secret that contains another is masked whole.
-    secrets: [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length),
+    secrets: [...secrets].filter((s) => typeof s === 'string' && s.length > 0).sort((a, b) => b.length - a.length),
     warnings: issues.filter((i) => i.severity === 'warning'),
     document: input.data,
   };

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { hint } from './didyoumean.js';
+import { writtenAs } from './env.js';
 import type { ConfigIssue } from './issues.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
 import type { PathSegment, YamlFile } from './yamldoc.js';
@@ -98,6 +99,9 @@ function render(yaml: YamlFile, err: ErrorObject): ConfigIssue | undefined {
   const path = segments(err.instancePath);
   const where = dotted(path);
   const p = err.params as Record<string, unknown>;
+  // A value from the environment is quoted as written (`${DB_URL}`), never as what it held.
+  const written = typeof err.data !== 'object' ? writtenAs(yaml.node(path)) : undefined;
+  if (written !== undefined) err = { ...err, data: written };
   switch (err.keyword) {
     case 'if':
       return undefined; // the failing `then` branch reports the real problem

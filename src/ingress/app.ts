@@ -4,8 +4,8 @@
 import { Hono, type Context } from 'hono';
 import type { Config, Source } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
-import type { Metrics } from '../observe/metrics.js';
-import { createRedactor, SENSITIVE_HEADER } from '../observe/redact.js';
+import { verdictCode, type Metrics, type RefusalCode } from '../observe/metrics.js';
+import { createRedactor, MASK, SENSITIVE_HEADER } from '../observe/redact.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import type { Store } from '../store/types.js';
 import type { Reply, SignedRequest } from '../verify/types.js';
@@ -69,21 +69,25 @@ export function ingressApp(deps: IngressDeps): Hono {
     const scheme = source.verify.scheme;
     const publicUrl = (config.server.publicUrl ?? `${headers['x-forwarded-proto'] ?? url.protocol.replace(':', '')}://${headers.host ?? url.host}`) + url.pathname + url.search;
 
-    const refuse = (status: number, reason: string, extraHeaders: Record<string, string> = {}) => {
+    const redact = createRedactor(config.secrets);
+    // The reason may quote the request (a parse error, a content type): it is
+    // masked and cut short before it is kept, logged or echoed; the metric gets the code.
+    const refuse = (status: number, code: RefusalCode, reason: string, extraHeaders: Record<string, string> = {}) => {
+      const shown = shorten(redact.text(reason));
       deps.rejections.add(
-        { at: new Date(now()).toISOString(), source: source.name, method, path: url.pathname, status, reason, headers, ...remote(c) },
+        { at: new Date(now()).toISOString(), source: source.name, method, path: url.pathname, status, reason: shown, headers: maskOwnHeader(headers, source), ...remote(c) },
         config.secrets,
       );
-      deps.metrics?.refused(source.name, reason);
-      deps.log.warn({ source: source.name, status, reason, ms: elapsed(started) }, 'webhook rejected');
-      return c.json({ error: reason }, status as 400, extraHeaders);
+      deps.metrics?.refused(source.name, code);
+      deps.log.warn({ source: source.name, status, reason: shown, code, ms: elapsed(started) }, 'webhook rejected');
+      return c.json({ error: shown }, status as 400, extraHeaders);
     };
 
     if (method === 'GET' && scheme.challenge) {
       const reply = scheme.challenge({ method, url: publicUrl, headers, query, rawBody: Buffer.alloc(0), now: now() }, source.verify);
       if (reply) {
-        if (reply.status >= 400) return refuse(reply.status, reply.body);
-        deps.metrics?.webhook(source.name, '', 'handshake');
+        if (reply.status >= 400) return refuse(reply.status, 'handshake_refused', reply.body);
+        deps.metrics?.handshake(source.name);
         deps.log.info({ source: source.name, status: reply.status }, 'handshake answered');
         return send(c, reply);
       }
@@ -95,34 +99,35 @@ export function ingressApp(deps: IngressDeps): Hono {
     const bucket = index.buckets.get(source.name);
     if (bucket) {
       const taken = bucket.take(now());
-      if (!taken.ok) return refuse(429, 'rate limited', { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) });
+      if (!taken.ok) return refuse(429, 'rate_limited', 'rate limited', { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) });
     }
 
     const read = incoming ? await readNodeBody(incoming, config.server.maxBodySize) : await readBody(c.req.raw, config.server.maxBodySize);
     if (!read.ok) {
-      if (read.tooLarge) return refuse(413, `body larger than ${config.server.maxBodySize} bytes`, { Connection: 'close' });
-      return refuse(400, 'body could not be read');
+      if (read.tooLarge) return refuse(413, 'body_too_large', `body larger than ${config.server.maxBodySize} bytes`, { Connection: 'close' });
+      return refuse(400, 'body_unreadable', 'body could not be read');
     }
     const rawBody = read.body;
 
     const signed: SignedRequest = { method, url: publicUrl, headers, query, rawBody, now: now() };
     const verdict = scheme.verify(signed, source.verify);
-    if (!verdict.ok) return refuse(401, verdict.reason, verdict.headers);
+    if (!verdict.ok) return refuse(401, verdictCode(verdict.reason), verdict.reason, verdict.headers);
 
     const contentType = headers['content-type'];
     const parsed = parseBody(rawBody, contentType);
-    if (!parsed.ok) return refuse(400, parsed.error);
+    if (!parsed.ok) return refuse(400, 'bad_body', withoutQuotedBody(parsed.error));
 
     const handshake = scheme.handshake?.(parsed.payload, source.verify);
     if (handshake) {
-      deps.metrics?.webhook(source.name, '', 'handshake');
+      deps.metrics?.handshake(source.name);
       deps.log.info({ source: source.name, status: handshake.status }, 'handshake answered');
       return send(c, handshake);
     }
 
     const who = await identify(source, { headers, query, payload: parsed.payload });
-    for (const problem of who.problems) deps.log.warn({ source: source.name, problem }, 'topic or id expression failed');
-    const routes = config.routesFor(source.name, who.topic).map((r) => r.name);
+    for (const problem of who.problems) deps.log.warn({ source: source.name, problem: shorten(redact.text(problem)) }, 'topic or id expression failed');
+    const matched = config.routesFor(source.name, who.topic);
+    const routes = matched.map((r) => r.name);
     const receivedAt = now();
     let result;
     try {
@@ -131,7 +136,7 @@ export function ingressApp(deps: IngressDeps): Hono {
         topic: who.topic,
         ...(who.deliveryId !== undefined ? { deliveryId: who.deliveryId } : {}),
         receivedAt,
-        headers: maskCredentials(headers),
+        headers: maskCredentials(headers, source),
         body: rawBody,
         ...(contentType !== undefined ? { contentType } : {}),
         query,
@@ -139,17 +144,17 @@ export function ingressApp(deps: IngressDeps): Hono {
       });
     } catch (err) {
       // Never 200 for what was not committed: the sender will retry.
-      deps.metrics?.webhook(source.name, who.topic, 'store_error');
-      deps.log.error({ source: source.name, err: createRedactor(config.secrets).text((err as Error).message) }, 'store failed: webhook not accepted');
+      deps.metrics?.webhook(source.name, matched, who.topic, 'store_error');
+      deps.log.error({ source: source.name, err: shorten(redact.text((err as Error).message)) }, 'store failed: webhook not accepted');
       return c.json({ error: 'store unavailable, retry later' }, 503, { 'Retry-After': '5' });
     }
 
     if (result.deliveries > 0) deps.onAccepted?.();
-    deps.metrics?.webhook(source.name, who.topic, result.duplicate ? 'duplicate' : 'accepted');
+    deps.metrics?.webhook(source.name, matched, who.topic, result.duplicate ? 'duplicate' : 'accepted');
     deps.log.info(
       {
         source: source.name,
-        topic: who.topic,
+        topic: shorten(redact.text(who.topic)),
         event: result.eventId,
         status: 200,
         routes: result.deliveries,
@@ -174,7 +179,7 @@ export function ingressApp(deps: IngressDeps): Hono {
           body = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
         } catch (err) {
           // The event is stored; a broken reply template must not turn that into a failure the sender retries.
-          deps.log.warn({ source: source.name, err: (err as Error).message }, 'respond.body failed; answered with an empty body');
+          deps.log.warn({ source: source.name, err: shorten(redact.text((err as Error).message)) }, 'respond.body failed; answered with an empty body');
         }
       }
       return send(c, { status: source.respond.status, headers: source.respond.headers, body });
@@ -212,11 +217,39 @@ function lowerHeaders(h: Headers): Record<string, string> {
   return out;
 }
 
-/** Stored headers are shown in the inspector: credentials are masked before they are written. */
-function maskCredentials(headers: Record<string, string>): Record<string, string> {
+/**
+ * Stored headers are shown in the inspector: credentials are masked before they
+ * are written — headers named like one, and the header the source's scheme
+ * reads its secret or signature from, whatever it is called (`token` with
+ * `header: X-Hook-Key`).
+ */
+function maskCredentials(headers: Record<string, string>, source: Source): Record<string, string> {
+  const own = source.verify.header?.toLowerCase();
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = SENSITIVE_HEADER.test(name) ? '***' : value;
+  for (const [name, value] of Object.entries(headers)) out[name] = SENSITIVE_HEADER.test(name) || name === own ? MASK : value;
   return out;
+}
+
+/** The rejections list masks credential headers by name (keeping `Bearer ***`); the scheme's own header is masked here, whatever its name. */
+function maskOwnHeader(headers: Record<string, string>, source: Source): Record<string, string> {
+  const own = source.verify.header?.toLowerCase();
+  return own && headers[own] !== undefined ? { ...headers, [own]: MASK } : headers;
+}
+
+/** Text from a request kept in a log line or the rejections list: enough to tell what went wrong. */
+const SHOWN_CHARS = 200;
+
+function shorten(text: string): string {
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}… (${text.length} characters)` : text;
+}
+
+/**
+ * V8's JSON errors quote the body (`Unexpected token 'x', "{"a": x1234"... is
+ * not valid JSON`), cut at an arbitrary point — which could be inside a
+ * secret, where masking no longer recognises it. The rest says enough.
+ */
+function withoutQuotedBody(message: string): string {
+  return message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
 function remote(c: Context): { remote?: string } {

@@ -1,11 +1,82 @@
 // Prometheus metrics (GET /metrics). Counters are bumped where things happen;
 // queue figures are read from the store at scrape time, so they are right even
 // with several processes on one database.
+//
+// Every label value comes from the config or from a fixed list (SPEC §8): source,
+// route and target names; a topic only as the route pattern it matched (or
+// `other` / `none`); refusals as a reason code. Never a value a sender chose, or
+// one series per new topic (and body fragments in error text) would let any
+// sender grow /metrics without bound.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { compileTopics, type TopicMatcher } from '../config/glob.js';
+import type { Route } from '../config/types.js';
+import type { RejectReason } from '../verify/types.js';
 import type { Store } from '../store/types.js';
 
 export type WebhookOutcome = 'accepted' | 'duplicate' | 'rejected' | 'handshake' | 'store_error';
 export type DeliveryOutcome = 'succeeded' | 'filtered' | 'dead' | 'retry' | 'cancelled';
+
+/** Why a webhook was refused, as the `reason` label says it. */
+export type RefusalCode =
+  | 'signature_missing'
+  | 'signature_malformed'
+  | 'signature_mismatch'
+  | 'timestamp_missing'
+  | 'stale'
+  | 'token_missing'
+  | 'token_mismatch'
+  | 'credentials_missing'
+  | 'credentials_mismatch'
+  | 'body_hash_mismatch'
+  | 'body_too_large'
+  | 'body_unreadable'
+  | 'bad_body'
+  | 'rate_limited'
+  | 'handshake_refused';
+
+const VERDICT_CODES: Record<RejectReason, RefusalCode> = {
+  'missing signature': 'signature_missing',
+  'malformed signature': 'signature_malformed',
+  'signature mismatch': 'signature_mismatch',
+  'missing timestamp': 'timestamp_missing',
+  'timestamp outside tolerance': 'stale',
+  'missing token': 'token_missing',
+  'token mismatch': 'token_mismatch',
+  'missing credentials': 'credentials_missing',
+  'credentials mismatch': 'credentials_mismatch',
+  'body hash mismatch': 'body_hash_mismatch',
+};
+
+/** The code for a scheme's verdict; an unknown reason (a scheme added without a code) counts as a mismatch. */
+export function verdictCode(reason: RejectReason): RefusalCode {
+  return VERDICT_CODES[reason] ?? 'signature_mismatch';
+}
+
+/** The topic label when no topic was found. */
+export const NO_TOPIC = 'none';
+/** The topic label when no route's pattern matched the topic. */
+export const OTHER_TOPIC = 'other';
+
+const patternMatchers = new WeakMap<Route, readonly (readonly [string, TopicMatcher])[]>();
+
+/**
+ * The topic as a label: the first pattern, of the routes that took the event,
+ * that matches it (`issues.*`, `push`; `*` for a route without topics), so the
+ * values are bounded by the config.
+ */
+export function topicLabel(routes: readonly Route[], topic: string): string {
+  if (topic === '') return NO_TOPIC;
+  for (const route of routes) {
+    if (route.topics.length === 0) return '*';
+    let matchers = patternMatchers.get(route);
+    if (!matchers) {
+      matchers = route.topics.map((p) => [p, compileTopics([p])] as const);
+      patternMatchers.set(route, matchers);
+    }
+    for (const [pattern, matches] of matchers) if (matches(topic)) return pattern;
+  }
+  return OTHER_TOPIC;
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -70,13 +141,19 @@ export class Metrics {
     gauge('switchboard_dead_letters', 'Deliveries dead-lettered and not replayed', (s) => s.dead);
   }
 
-  webhook(source: string, topic: string, outcome: WebhookOutcome): void {
-    this.webhooks.inc({ source, topic, outcome });
+  /** `routes`: the routes that took the event; the topic is counted as the pattern that matched it. */
+  webhook(source: string, routes: readonly Route[], topic: string, outcome: WebhookOutcome): void {
+    this.webhooks.inc({ source, topic: topicLabel(routes, topic), outcome });
   }
 
-  refused(source: string, reason: string): void {
+  /** A handshake answered: no topic. */
+  handshake(source: string): void {
+    this.webhooks.inc({ source, topic: NO_TOPIC, outcome: 'handshake' });
+  }
+
+  refused(source: string, reason: RefusalCode): void {
     this.verification.inc({ source, reason });
-    this.webhooks.inc({ source, topic: '', outcome: 'rejected' });
+    this.webhooks.inc({ source, topic: NO_TOPIC, outcome: 'rejected' });
   }
 
   delivery(route: string, outcome: DeliveryOutcome): void {

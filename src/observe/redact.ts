@@ -1,37 +1,145 @@
 // Secrets never leave the process in output: not in logs, errors, the
-// inspector, `try` output or metrics. Everything shown goes through here.
+// inspector, the admin API (parsed payloads included), `try` output or
+// metrics. Everything shown goes through here.
+//
+// Masking must hide the secret without garbling unrelated text. A secret of 8
+// characters or more is masked wherever it occurs; a shorter one (an admin
+// token `t`, Twilio's test secret `12345`) only where it stands as a whole
+// token, bounded by non-alphanumeric characters or the ends of the value —
+// otherwise every `t` in `application/json` would go. A password in a URL's
+// userinfo (`postgres://user:pw@host`) is masked always, known or not.
 
 export const MASK = '***';
 
-/** Header names whose values are credentials, shown masked everywhere. */
-export const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token)$|secret|token|signature|password|hmac/i;
+/** Shorter secrets are masked only as whole tokens, and `validate` calls them weak. */
+export const WEAK_SECRET_LENGTH = 8;
 
+/** Header names whose values are credentials, shown masked everywhere. */
+export const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token)$|secret|token|signature|password|hmac|credential|api[-_]?key/i;
+
+/** Beyond this depth a shown value is cut off rather than walked (a hostile payload can nest 100,000 levels). */
+const MAX_DEPTH = 256;
+const TOO_DEEP = '[nested too deeply to show]';
+
+export interface HeaderOptions {
+  /** More header names (any case) whose values are credentials: a source's `verify.header`, say. */
+  readonly sensitive?: readonly (string | undefined)[];
+}
 
 export interface Redactor {
   text(value: string): string;
-  headers(headers: Readonly<Record<string, string>>): Record<string, string>;
+  headers(headers: Readonly<Record<string, string>>, options?: HeaderOptions): Record<string, string>;
+  /** A JSON-like value with every string, object key and number masked: a parsed payload, an API answer. */
+  value<T>(value: T): T;
 }
 
-export function createRedactor(secrets: readonly string[]): Redactor {
-  const sorted = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-  const text = (value: string) => {
+export interface RedactorOptions {
+  /** What a secret is replaced by (default `***`, or a URL secret's origin + `/***`). */
+  replace?: (secret: string) => string;
+}
+
+const cache = new WeakMap<readonly string[], Redactor>();
+
+/**
+ * A redactor for these secrets. Called on every rejected request and every
+ * admin answer, so the work (one regular expression for all secrets) is done
+ * once per frozen list — a compiled Config's `secrets` is one.
+ */
+export function createRedactor(secrets: readonly string[], options: RedactorOptions = {}): Redactor {
+  const cacheable = !options.replace && Object.isFrozen(secrets);
+  if (cacheable) {
+    const hit = cache.get(secrets);
+    if (hit) return hit;
+  }
+  const redactor = build(secrets, options.replace ?? maskFor);
+  if (cacheable) cache.set(secrets, redactor);
+  return redactor;
+}
+
+function build(secrets: readonly string[], replace: (secret: string) => string): Redactor {
+  // Each secret is also looked for as it appears percent-encoded (a form body, a
+  // query string) and JSON-escaped (a JSON body's raw text).
+  const replacement = new Map<string, string>();
+  for (const s of secrets) {
+    if (s.length === 0) continue;
+    const masked = replace(s);
+    for (const form of forms(s)) if (!replacement.has(form)) replacement.set(form, masked);
+  }
+  const alternatives = [...replacement.keys()]
+    .sort((a, b) => b.length - a.length)
+    .map((s) => (s.length >= WEAK_SECRET_LENGTH ? escape(s) : `(?<![\\p{L}\\p{N}])${escape(s)}(?![\\p{L}\\p{N}])`));
+  const pattern = alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'gu') : undefined;
+
+  const text = (value: string): string => {
     let out = value;
-    for (const s of sorted) if (out.includes(s)) out = out.split(s).join(maskFor(s));
+    if (pattern) out = out.replace(pattern, (m) => replacement.get(m) ?? MASK);
+    if (out.includes('://')) out = maskUrlPasswords(out);
     return out;
   };
+
+  const value = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return text(v);
+    if (typeof v === 'number' || typeof v === 'bigint') {
+      // An all-digit secret sent as a JSON number is still the secret.
+      const s = String(v);
+      const masked = text(s);
+      return masked === s ? v : masked;
+    }
+    if (v === null || typeof v !== 'object') return v;
+    if (depth >= MAX_DEPTH) return TOO_DEEP;
+    if (Array.isArray(v)) return v.map((x) => value(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    // defineProperty, not assignment: a payload's own "__proto__" key must stay a key.
+    for (const [k, x] of Object.entries(v)) Object.defineProperty(out, text(k), { value: value(x, depth + 1), enumerable: true, writable: true, configurable: true });
+    return out;
+  };
+
   return {
     text,
-    headers(headers) {
+    headers(headers, options = {}) {
+      const extra = new Set((options.sensitive ?? []).filter((h): h is string => !!h).map((h) => h.toLowerCase()));
       const out: Record<string, string> = {};
-      for (const [name, value] of Object.entries(headers)) {
-        if (SENSITIVE_HEADER.test(name)) {
-          const scheme = /^(Bearer|Basic|Token)\s/i.exec(value)?.[1];
-          out[name] = scheme ? `${scheme} ${MASK}` : MASK;
-        } else out[name] = text(value);
+      for (const [name, v] of Object.entries(headers)) {
+        if (SENSITIVE_HEADER.test(name) || extra.has(name.toLowerCase())) out[name] = maskHeaderValue(v);
+        else out[name] = text(v);
       }
       return out;
     },
+    value: <T>(v: T) => value(v, 0) as T,
   };
+}
+
+/** A credential header keeps its auth scheme (`Bearer ***`) so a reader can tell which kind was sent. */
+export function maskHeaderValue(value: string): string {
+  const scheme = /^(Bearer|Basic|Token|Digest)\s/i.exec(value)?.[1];
+  return scheme ? `${scheme} ${MASK}` : MASK;
+}
+
+/** `scheme://user:password@host` → `scheme://user:***@host`, wherever it appears in text. */
+export function maskUrlPasswords(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@"'<>]*:)([^\s/?#"'<>]+)@/gi, `$1${MASK}@`);
+}
+
+/** The password of a URL's userinfo, decoded, if it has one (a store URL, a target URL). */
+export function urlPassword(text: string): string | undefined {
+  try {
+    const password = new URL(text).password;
+    return password ? decodeURIComponent(password) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function forms(secret: string): Set<string> {
+  const out = new Set([secret]);
+  out.add(encodeURIComponent(secret));
+  out.add(new URLSearchParams({ x: secret }).toString().slice(2)); // form encoding: spaces as +
+  out.add(JSON.stringify(secret).slice(1, -1));
+  return out;
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 /** A URL secret (a Slack webhook URL, say) keeps its origin visible; the rest is hidden. */
