@@ -1,8 +1,17 @@
 // Hot reload: a new config is loaded, validated and compiled off to the side;
 // only a complete, valid one is swapped in, in one assignment. A broken file
-// is reported (every error, positioned) and the running config keeps serving.
-import { loadConfig } from './config/load.js';
+// is reported (its errors, positioned, the first 100 and a count of the rest)
+// and the running config keeps serving.
+//
+// The check runs in a worker thread (config/check-thread.ts): reading,
+// parsing, interpolating, validating and a trial compile of any file — however
+// large or broken — happen off the event loop. Only a file that passed, and is
+// therefore within the size limit, is compiled again here, because a compiled
+// Config (JSONata functions) cannot cross threads. Reloads run one at a time.
+import { checkInThread, outcomeErrors, type CheckOutcome } from './config/check-thread.js';
+import { loadConfig, loadConfigText, type LoadResult } from './config/load.js';
 import { formatIssue } from './config/issues.js';
+import { contentHash } from './config/watch.js';
 import type { Config } from './config/types.js';
 import type { Logger } from './observe/log.js';
 import type { Metrics } from './observe/metrics.js';
@@ -14,8 +23,10 @@ export interface ReloadResult {
   readonly trigger: string;
   /** The live version (content hash) after this reload. */
   readonly version: string;
-  /** `file:line:col: message` lines when it failed. */
+  /** `file:line:col: message` lines when it failed (the first 100, then a line counting the rest). */
   readonly errors: readonly string[];
+  /** How many errors were found, listed or not. */
+  readonly errorCount?: number;
   readonly unchanged?: boolean;
   /** Settings that changed but only apply after a restart. */
   readonly needsRestart: readonly string[];
@@ -46,24 +57,52 @@ export class Reloader {
     this.boot = { port: c.server.port, store: c.store };
   }
 
-  reload(trigger: string, text?: string): ReloadResult {
+  private queue: Promise<unknown> = Promise.resolve();
+  private warnedNoThread = false;
+
+  /** Reloads from the file (or from `text`, already read by the watcher); never rejects. */
+  reload(trigger: string, text?: string): Promise<ReloadResult> {
+    const run = this.queue.then(() =>
+      this.reloadNow(trigger, text).catch((err: unknown) => {
+        // A bug in loading must not take the server down through an unhandled rejection: report it as a failed reload.
+        const current = this.get();
+        return this.failed(new Date().toISOString(), trigger, current.hash, [`${this.file}: not reloaded: ${(err as Error).message}`], 1, { kind: 'failed', reason: String(err), ms: 0 });
+      }),
+    );
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadNow(trigger: string, text?: string): Promise<ReloadResult> {
     const at = new Date().toISOString();
+    const checked = await checkInThread(this.file, { env: this.env, ...(text !== undefined ? { text } : {}) });
     const current = this.get();
-    const result = loadConfig(this.file, { env: this.env, ...(text !== undefined ? { text } : {}) });
+    let result: LoadResult;
+    let compileMs: number | undefined;
+    if (checked.kind === 'invalid') {
+      return this.failed(at, trigger, current.hash, outcomeErrors(this.file, checked.issues, checked.omittedErrors), checked.issues.filter((i) => i.severity === 'error').length + checked.omittedErrors, checked);
+    } else if (checked.kind === 'failed') {
+      // Not retried here: what exhausted the thread would stall the server.
+      return this.failed(at, trigger, current.hash, [`${this.file}: not reloaded: ${checked.reason}`], 1, checked);
+    } else if (checked.kind === 'ok') {
+      if (contentHash(checked.text) === current.hash) return this.unchanged(at, trigger, current.hash);
+      const started = performance.now();
+      result = loadConfigText(this.file, checked.text, this.env);
+      compileMs = Math.round(performance.now() - started);
+    } else {
+      if (!this.warnedNoThread) {
+        this.warnedNoThread = true;
+        this.log.warn({ reason: checked.reason }, 'config reload: cannot check the file in a worker thread, checking it on the main thread (a large or broken file can delay requests while it is checked)');
+      }
+      result = loadConfig(this.file, { env: this.env, ...(text !== undefined ? { text } : {}) });
+    }
     if (!result.config) {
-      const errors = result.issues.filter((i) => i.severity === 'error').map(formatIssue);
-      this.counts.failed++;
-      this.metrics?.reload(false, current.hash);
-      this.last = { ok: false, at, trigger, version: current.hash, errors, needsRestart: [] };
-      this.log.error({ trigger, errors, version: current.hash.slice(0, 12), reloads: this.counts }, `config reload failed: still serving version ${current.hash.slice(0, 12)}`);
-      return this.last;
+      const errors = outcomeErrors(this.file, result.issues, result.omittedErrors ?? 0);
+      return this.failed(at, trigger, current.hash, errors, result.issues.filter((i) => i.severity === 'error').length + (result.omittedErrors ?? 0), checked);
     }
     const next = result.config;
-    if (next.hash === current.hash) {
-      this.last = { ok: true, at, trigger, version: current.hash, errors: [], unchanged: true, needsRestart: [] };
-      this.log.info({ trigger, version: current.hash.slice(0, 12) }, 'config unchanged: nothing to reload');
-      return this.last;
-    }
+    const timing = { checkMs: checked.ms, ...(compileMs !== undefined ? { compileMs } : {}) };
+    if (next.hash === current.hash) return this.unchanged(at, trigger, current.hash);
     const needsRestart: string[] = [];
     if (next.server.port !== this.boot.port) needsRestart.push(`server.port (${this.boot.port} → ${next.server.port})`);
     if (next.store !== this.boot.store) needsRestart.push('store');
@@ -81,10 +120,25 @@ export class Reloader {
         sources: next.sources.size,
         routes: next.routes.length,
         reloads: this.counts,
+        ...timing,
         ...(needsRestart.length ? { needsRestart } : {}),
       },
       needsRestart.length ? `config reloaded; restart to apply: ${needsRestart.join(', ')}` : 'config reloaded',
     );
+    return this.last;
+  }
+
+  private unchanged(at: string, trigger: string, version: string): ReloadResult {
+    this.last = { ok: true, at, trigger, version, errors: [], unchanged: true, needsRestart: [] };
+    this.log.info({ trigger, version: version.slice(0, 12) }, 'config unchanged: nothing to reload');
+    return this.last;
+  }
+
+  private failed(at: string, trigger: string, version: string, errors: string[], errorCount: number, checked: CheckOutcome): ReloadResult {
+    this.counts.failed++;
+    this.metrics?.reload(false, version);
+    this.last = { ok: false, at, trigger, version, errors, errorCount, needsRestart: [] };
+    this.log.error({ trigger, errors, errorCount, version: version.slice(0, 12), reloads: this.counts, checkMs: checked.ms }, `config reload failed: still serving version ${version.slice(0, 12)}`);
     return this.last;
   }
 

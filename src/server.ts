@@ -64,7 +64,7 @@ export interface RunningServer {
   config(): Config;
   setConfig(config: Config): void;
   /** Reloads the config file now (undefined when the server was not started from a file). */
-  reload(trigger: string): ReloadResult | undefined;
+  reload(trigger: string): Promise<ReloadResult | undefined>;
   /** Stops accepting, lets requests and deliveries in flight finish, closes the store. */
   close(): Promise<void>;
 }
@@ -112,7 +112,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const pruner = startPruning(store, () => live, opts.log, opts.pruneEveryMs ?? 600_000);
   let watcher: ConfigWatcher | undefined;
   if (reloader && opts.watch && opts.configFile) {
-    watcher = watchConfig(opts.configFile, live.hash, (text) => reloader.reload('file changed', text));
+    watcher = watchConfig(opts.configFile, live.hash, (text) => void reloader.reload('file changed', text), undefined, opts.env ?? process.env);
   }
 
   let closing: Promise<void> | undefined;
@@ -132,7 +132,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     setConfig: (c) => {
       live = c;
     },
-    reload: (trigger) => reloader?.reload(trigger),
+    reload: async (trigger) => reloader?.reload(trigger),
     close: () =>
       (closing ??= (async () => {
         draining = true;

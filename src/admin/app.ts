@@ -52,9 +52,9 @@ export function adminApp(deps: AdminDeps): Hono {
     });
   });
 
-  app.post('/reload', (c) => {
+  app.post('/reload', async (c) => {
     if (!deps.reloader) return c.json({ error: 'this server was not started from a config file' }, 409);
-    const result = deps.reloader.reload('admin API');
+    const result = await deps.reloader.reload('admin API');
     return c.json(result, result.ok ? 200 : 422);
   });
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { formatIssue } from '../config/issues.js';
+import { formatIssue, omittedLine } from '../config/issues.js';
 import type { Config } from '../config/types.js';
 import { parseBody, type BodyKind } from '../lib/body.js';
 
@@ -45,8 +45,10 @@ export function loadForCommand(file: string, io: IO): Config | undefined {
     const line = formatIssue(issue);
     io.err(issue.severity === 'warning' ? c.yellow(line) : c.red(line));
   }
+  const more = omittedLine(file, result.omittedErrors ?? 0);
+  if (more) io.err(c.red(more));
   if (!result.config) {
-    const n = result.issues.filter((i) => i.severity === 'error').length;
+    const n = result.issues.filter((i) => i.severity === 'error').length + (result.omittedErrors ?? 0);
     io.err(`${file}: ${n} error${n === 1 ? '' : 's'}`);
   }
   return result.config;

@@ -74,9 +74,16 @@ export function compileConfig(input: CompileInput): CompileOutput {
   const issues: ConfigIssue[] = [];
   const secrets = new Set(input.secrets);
   const raw = (isObject(input.data) ? input.data : {}) as RawConfig;
+  // Every prefix of every bad path: asking about a part is one lookup, where a
+  // scan of all bad paths per route made a file with many errors quadratic.
+  const badPrefixes = new Set<string>();
+  for (const b of input.badPaths) {
+    for (let i = b.indexOf('/', 1); i !== -1; i = b.indexOf('/', i + 1)) badPrefixes.add(b.slice(0, i));
+    badPrefixes.add(b).add('');
+  }
   const bad = (path: readonly PathSegment[]) => {
     const p = path.length ? `/${path.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}` : '';
-    return input.badPaths.some((b) => b === p || b.startsWith(`${p}/`));
+    return badPrefixes.has(p);
   };
   const error = (path: readonly PathSegment[], message: string, key = false) => issues.push(yaml.issueAt(path, message, { key }));
   const warn = (path: readonly PathSegment[], message: string, key = true) => issues.push(yaml.issueAt(path, message, { key, severity: 'warning' }));
@@ -136,6 +143,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
   // sources
   const sources = new Map<string, Source>();
   const sourceNames = isObject(raw.sources) ? Object.keys(raw.sources) : [];
+  const isSource = new Set(sourceNames);
   const pathOwners = new Map<string, string>();
   for (const name of sourceNames) {
     const at: PathSegment[] = ['sources', name];
@@ -232,6 +240,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
   // targets
   const targets = new Map<string, Target>();
   const targetNames = isObject(raw.targets) ? Object.keys(raw.targets) : [];
+  const isTarget = new Set(targetNames);
   for (const name of targetNames) {
     const at: PathSegment[] = ['targets', name];
     const raw$ = raw.targets![name];
@@ -315,13 +324,13 @@ export function compileConfig(input: CompileInput): CompileOutput {
       if (routeNames.has(r.name)) error([...at, 'name'], `duplicate route name "${r.name}" (also routes[${routeNames.get(r.name)}])`);
       else routeNames.set(r.name, i);
     }
-    if (typeof r.source === 'string' && !sourceNames.includes(r.source)) {
+    if (typeof r.source === 'string' && !isSource.has(r.source)) {
       error([...at, 'source'], `route "${r.name}": unknown source "${r.source}"${hint(r.source, sourceNames)}`);
     }
     let target: Target | undefined;
     if (typeof r.target === 'string') {
       target = targets.get(r.target);
-      if (!target && !targetNames.includes(r.target)) {
+      if (!target && !isTarget.has(r.target)) {
         error([...at, 'target'], `route "${r.name}": unknown target "${r.target}"${hint(r.target, targetNames)}`);
       }
     } else if (isObject(r.target)) {
@@ -347,12 +356,14 @@ export function compileConfig(input: CompileInput): CompileOutput {
   const tests: TestCase[] = [];
   const dir = dirname(yaml.file);
   const rawTests = Array.isArray(raw.tests) ? raw.tests : [];
+  const rawRouteByName = new Map<unknown, RawRoute>();
+  for (const r of rawRoutes) if (isObject(r) && !rawRouteByName.has(r.name)) rawRouteByName.set(r.name, r);
   rawTests.forEach((t, i) => {
     const at: PathSegment[] = ['tests', i];
     if (!isObject(t) || bad(at)) return;
     const line = yaml.position(yaml.offsetOf(at, false)).line;
     let ok = true;
-    if (!sourceNames.includes(t.source)) {
+    if (!isSource.has(t.source)) {
       error([...at, 'source'], `test "${t.name}": unknown source "${t.source}"${hint(t.source, sourceNames)}`);
       ok = false;
     }
@@ -368,7 +379,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     const expect: Expectation[] = [];
     t.expect.forEach((e, j) => {
       const eat: PathSegment[] = [...at, 'expect', j];
-      const route = rawRoutes.find((r) => isObject(r) && r.name === e.route);
+      const route = rawRouteByName.get(e.route);
       if (!route) {
         error([...eat, 'route'], `test "${t.name}": unknown route "${e.route}"${hint(e.route, routeNames.keys())}`);
         ok = false;
