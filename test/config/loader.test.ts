@@ -9,7 +9,7 @@ describe('a valid config', () => {
   it('compiles with defaults applied', () => {
     const { config, issues } = load(MINIMAL);
     expect(issues).toEqual([]);
-    expect(config!.server).toEqual({ port: 8080, basePath: '/hooks', maxBodySize: 1024 * 1024, leaseMs: 60_000 });
+    expect(config!.server).toEqual({ port: 8080, basePath: '/hooks', maxBodySize: 1024 * 1024, leaseMs: 60_000, maxFanout: 1000 });
     expect(config!.retentionMs).toBe(7 * 86_400_000);
     expect(config!.store).toBe('sqlite:./data/switchboard.db');
     expect(config!.defaults).toEqual({ timeoutMs: 10_000, retry: { attempts: 10, initialDelayMs: 1000, maxDelayMs: 3_600_000 } });
