@@ -26,7 +26,10 @@ function summarise(profile, top = 25) {
     self.set(key, (self.get(key) ?? 0) + n);
   }
   const total = profile.samples.length;
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, n]) => `${((100 * n) / total).toFixed(1).padStart(5)} %  ${k}`);
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, n]) => `${((100 * n) / total).toFixed(1).padStart(5)} %  ${k}`);
 }
 
 async function main() {

@@ -50,7 +50,11 @@ function pick(runs) {
     p99: median(runs.map((r) => r.p99)),
     rss: Math.max(...runs.map((r) => r.rss ?? 0)) || null,
     failed: runs.reduce((t, r) => t + (r.non2xx ?? 0) + (r.errors ?? 0), 0),
-    ...Object.fromEntries(Object.keys(runs[0]).filter((k) => !['rps', 'p50', 'p99', 'rss', 'non2xx', 'errors', 'total', 'acked'].includes(k)).map((k) => [k, median(runs.map((r) => r[k]))])),
+    ...Object.fromEntries(
+      Object.keys(runs[0])
+        .filter((k) => !['rps', 'p50', 'p99', 'rss', 'non2xx', 'errors', 'total', 'acked'].includes(k))
+        .map((k) => [k, median(runs.map((r) => r[k]))]),
+    ),
   };
 }
 

@@ -80,7 +80,14 @@ export class Reloader {
     let result: LoadResult;
     let compileMs: number | undefined;
     if (checked.kind === 'invalid') {
-      return this.failed(at, trigger, current.hash, outcomeErrors(this.file, checked.issues, checked.omittedErrors), checked.issues.filter((i) => i.severity === 'error').length + checked.omittedErrors, checked);
+      return this.failed(
+        at,
+        trigger,
+        current.hash,
+        outcomeErrors(this.file, checked.issues, checked.omittedErrors),
+        checked.issues.filter((i) => i.severity === 'error').length + checked.omittedErrors,
+        checked,
+      );
     } else if (checked.kind === 'failed') {
       // Not retried here: what exhausted the thread would stall the server.
       return this.failed(at, trigger, current.hash, [`${this.file}: not reloaded: ${checked.reason}`], 1, checked);
@@ -92,7 +99,10 @@ export class Reloader {
     } else {
       if (!this.warnedNoThread) {
         this.warnedNoThread = true;
-        this.log.warn({ reason: checked.reason }, 'config reload: cannot check the file in a worker thread, checking it on the main thread (a large or broken file can delay requests while it is checked)');
+        this.log.warn(
+          { reason: checked.reason },
+          'config reload: cannot check the file in a worker thread, checking it on the main thread (a large or broken file can delay requests while it is checked)',
+        );
       }
       result = loadConfig(this.file, { env: this.env, ...(text !== undefined ? { text } : {}) });
     }

@@ -78,12 +78,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const metrics = new Metrics(store);
   metrics.live(live.hash);
   const sender = new Sender();
-  const worker =
-    opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...(opts.worker ?? {}) });
+  const worker = opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...(opts.worker ?? {}) });
   // A SQLite file has one server: claims left by a crashed run are stale now.
   if (worker && store.kind === 'sqlite') await store.releaseStaleLeases();
   const reloader = opts.configFile
-    ? new Reloader(opts.configFile, () => live, (c) => (live = c), opts.log, opts.env ?? process.env, metrics)
+    ? new Reloader(
+        opts.configFile,
+        () => live,
+        (c) => (live = c),
+        opts.log,
+        opts.env ?? process.env,
+        metrics,
+      )
     : undefined;
   const app = new Hono({ strict: false });
   app.use('*', refuseTraversal);

@@ -87,7 +87,11 @@ describe('README', () => {
       expect(sinkOut).toContain('"text": "octocat on Spelling error in the README file: Hello"');
 
       // and the `send` line (npx resolves to this package's bin)
-      const sent = spawnSync('bash', ['-c', `${sendLine.replace('npx switchboard', `node ${join(ROOT, 'bin/switchboard.js')}`).trim()} --url http://127.0.0.1:${port}`], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      const sent = spawnSync('bash', ['-c', `${sendLine.replace('npx switchboard', `node ${join(ROOT, 'bin/switchboard.js')}`).trim()} --url http://127.0.0.1:${port}`], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      });
       expect(sent.stdout).toMatch(new RegExp(`^HTTP 200 http://127\\.0\\.0\\.1:${port}/hooks/github$`, 'm'));
       const sentId = /"id":"(evt_[0-9a-f]{32})"/.exec(sent.stdout)?.[1];
       await waitForLog(server, (l) => l.event === sentId && l.msg === 'delivery succeeded');

@@ -143,7 +143,10 @@ export function adminApp(deps: AdminDeps): Hono {
   app.post('/events/:id/replay', async (c) => {
     const event = await deps.store.getEvent(c.req.param('id'));
     if (!event) return c.json({ error: 'no such event' }, 404);
-    const routes = deps.config().routesFor(event.source, event.topic).map((r) => r.name);
+    const routes = deps
+      .config()
+      .routesFor(event.source, event.topic)
+      .map((r) => r.name);
     if (routes.length === 0) return c.json({ error: `no route in the current config takes ${event.source} events with topic "${event.topic}"` }, 409);
     const deliveries = await deps.store.replayEvent(event.id, routes, Date.now());
     deps.onQueued?.();

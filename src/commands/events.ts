@@ -49,7 +49,10 @@ export async function eventsCommand(opts: AdminClientOptions & { source?: string
     return 0;
   }
   for (const e of events) {
-    const ds = Object.entries(e.deliveries).map(([status, n]) => `${n} ${status}`).join(', ') || 'no deliveries';
+    const ds =
+      Object.entries(e.deliveries)
+        .map(([status, n]) => `${n} ${status}`)
+        .join(', ') || 'no deliveries';
     const mark = e.deliveries.dead ? c.red('✗') : e.deliveries.pending ? c.yellow('…') : c.green('✓');
     io.out(`${mark} ${e.id}  ${e.receivedAt}  ${e.source}  ${e.topic || c.dim('(no topic)')}  ${c.dim(ds)}`);
   }

@@ -92,7 +92,9 @@ function startThread(loader: string, maxHeapMb: number): Thread {
     t.waiting.delete(a.id);
     answer?.(a);
   });
-  worker.on('error', (err: Error & { code?: string }) => fail(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `checking the file ran out of memory (over ${maxHeapMb} MB)` : `the checker failed: ${err.message}`));
+  worker.on('error', (err: Error & { code?: string }) =>
+    fail(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `checking the file ran out of memory (over ${maxHeapMb} MB)` : `the checker failed: ${err.message}`),
+  );
   worker.on('exit', (code) => fail(`the checker stopped (exit code ${code})`));
   // Never what keeps the process alive. After the listeners: adding a 'message' listener refs the worker again.
   worker.unref();

@@ -17,8 +17,16 @@ import { parseDuration, parseRate, parseSize } from './units.js';
 import type { PathSegment, YamlFile } from './yamldoc.js';
 
 /* The shapes the JSON Schema guarantees (where it reported no error). */
-interface RawRetry { attempts?: number; initialDelay?: string; maxDelay?: string }
-interface RawVerify { scheme: string; secret?: string | string[]; [key: string]: unknown }
+interface RawRetry {
+  attempts?: number;
+  initialDelay?: string;
+  maxDelay?: string;
+}
+interface RawVerify {
+  scheme: string;
+  secret?: string | string[];
+  [key: string]: unknown;
+}
 interface RawSource {
   path?: string;
   verify: RawVerify;
@@ -38,9 +46,34 @@ interface RawTarget {
   followRedirects?: boolean;
   sign?: { secret: string };
 }
-interface RawRoute { name: string; source: string; topics?: string[]; filter?: string; transform?: string; each?: boolean; target: string | RawTarget }
-interface RawExpectation { route: string; skipped?: boolean; body?: unknown; bodies?: unknown[]; url?: string; method?: string; headers?: Record<string, unknown>; error?: string }
-interface RawTest { name: string; source: string; headers?: Record<string, unknown>; query?: Record<string, unknown>; contentType?: string; payload: unknown; expect: RawExpectation[] }
+interface RawRoute {
+  name: string;
+  source: string;
+  topics?: string[];
+  filter?: string;
+  transform?: string;
+  each?: boolean;
+  target: string | RawTarget;
+}
+interface RawExpectation {
+  route: string;
+  skipped?: boolean;
+  body?: unknown;
+  bodies?: unknown[];
+  url?: string;
+  method?: string;
+  headers?: Record<string, unknown>;
+  error?: string;
+}
+interface RawTest {
+  name: string;
+  source: string;
+  headers?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  contentType?: string;
+  payload: unknown;
+  expect: RawExpectation[];
+}
 interface RawConfig {
   server?: { port?: number; basePath?: string; maxBodySize?: string | number; publicUrl?: string; lease?: string; maxFanout?: number };
   store?: string;
@@ -64,7 +97,6 @@ export interface CompileInput {
 }
 
 export type CompileOutput = { config?: Config; issues: ConfigIssue[] };
-
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 10, initialDelayMs: 1000, maxDelayMs: 3_600_000 };
 const DEFAULT_STORE = 'sqlite:./data/switchboard.db';
@@ -132,7 +164,8 @@ export function compileConfig(input: CompileInput): CompileOutput {
     const password = typeof url === 'string' ? urlPassword(url) : undefined;
     if (password) secrets.add(password);
   }
-  if (!adminToken && isObject(raw.admin) && Array.isArray(raw.admin.hosts) && raw.admin.hosts.length > 0) warn(['admin', 'hosts'], 'admin.hosts: has no effect until admin.token is set (without a token, /admin answers loopback host names only)');
+  if (!adminToken && isObject(raw.admin) && Array.isArray(raw.admin.hosts) && raw.admin.hosts.length > 0)
+    warn(['admin', 'hosts'], 'admin.hosts: has no effect until admin.token is set (without a token, /admin answers loopback host names only)');
   const rawDefaults = isObject(raw.defaults) && !bad(['defaults']) ? raw.defaults : {};
   const defaults = {
     timeoutMs: parseDuration(rawDefaults.timeout ?? '10s') ?? 10_000,
@@ -163,9 +196,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     if (owner) error(s.path ? [...at, 'path'] : at, `sources.${name}: path ${server.basePath}${path} is already used by source "${owner}"`, !s.path);
     else pathOwners.set(path.replace(/\/+$/, '') || '/', name);
     if (!verify || (s.topic && !topic) || (s.id && !id) || (s.respond?.body && !respondBody)) continue;
-    const respond = s.respond
-      ? { status: s.respond.status ?? 200, headers: stringMap(s.respond.headers), ...(respondBody ? { body: respondBody } : {}) }
-      : undefined;
+    const respond = s.respond ? { status: s.respond.status ?? 200, headers: stringMap(s.respond.headers), ...(respondBody ? { body: respondBody } : {}) } : undefined;
     sources.set(name, {
       name,
       path,
@@ -500,6 +531,8 @@ function label(path: readonly PathSegment[]): string {
   return out;
 }
 
+// The raw document was checked against the schema before compile reads it: `any` lets the reads stay short.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function isObject(v: unknown): v is Record<string, any> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
@@ -525,4 +558,3 @@ function deepFreeze<T>(value: T, seen = new Set<unknown>()): T {
   for (const v of Object.values(value)) deepFreeze(v, seen);
   return Object.freeze(value);
 }
-

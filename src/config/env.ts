@@ -23,10 +23,44 @@ const SECRET_KEYS = new Set(['secret', 'password', 'verifyToken', 'token']);
  * whatever its shape: a secret need not be long or have letters in it.
  */
 const SETTING_KEYS = new Set([
-  'version', 'port', 'basePath', 'maxBodySize', 'lease', 'retention', 'timeout', 'rateLimit', 'concurrency',
-  'attempts', 'initialDelay', 'maxDelay', 'method', 'followRedirects', 'each', 'scheme', 'algorithm', 'encoding',
-  'tolerance', 'header', 'prefix', 'timestampHeader', 'signed', 'path', 'status', 'name', 'source', 'target',
-  'route', 'topic', 'id', 'filter', 'transform', 'contentType', 'skipped', 'allow', 'hosts', 'publicUrl',
+  'version',
+  'port',
+  'basePath',
+  'maxBodySize',
+  'lease',
+  'retention',
+  'timeout',
+  'rateLimit',
+  'concurrency',
+  'attempts',
+  'initialDelay',
+  'maxDelay',
+  'method',
+  'followRedirects',
+  'each',
+  'scheme',
+  'algorithm',
+  'encoding',
+  'tolerance',
+  'header',
+  'prefix',
+  'timestampHeader',
+  'signed',
+  'path',
+  'status',
+  'name',
+  'source',
+  'target',
+  'route',
+  'topic',
+  'id',
+  'filter',
+  'transform',
+  'contentType',
+  'skipped',
+  'allow',
+  'hosts',
+  'publicUrl',
 ]);
 /** Settings whose every value below is a setting too. */
 const SETTING_SECTIONS = new Set(['topics', 'retry']);
@@ -58,8 +92,7 @@ export function interpolate(yaml: YamlFile, env: NodeJS.ProcessEnv): Interpolati
       const whole = /^\$\{[^}]*\}$/.test(original);
       const where = placeOf(path);
       const found: [value: string, reference: string][] = [];
-      const issueAt = (valueOffset: number, message: string) =>
-        result.issues.push(yaml.issueAtOffset(yaml.valueOffsetToFile(node, valueOffset), message));
+      const issueAt = (valueOffset: number, message: string) => result.issues.push(yaml.issueAtOffset(yaml.valueOffsetToFile(node, valueOffset), message));
       const replaced = original.replace(REF, (match, body: string | undefined, offset: number) => {
         if (match === '$${') return '${';
         const ref = (body ?? '').trim();

@@ -114,7 +114,9 @@ function render(yaml: YamlFile, err: ErrorObject): ConfigIssue | undefined {
     case 'required':
       return yaml.issueAt(path, `${where}: missing required key "${String(p.missingProperty)}"`, { key: true });
     case 'type': {
-      const types = String(p.type).split(',').map((t) => TYPE_NAMES[t] ?? t);
+      const types = String(p.type)
+        .split(',')
+        .map((t) => TYPE_NAMES[t] ?? t);
       return yaml.issueAt(path, `${where}: expected ${types.join(' or ')}, got ${describe(err.data)}`);
     }
     case 'enum': {

@@ -55,13 +55,7 @@ export function watchedDirs(path: string): string[] {
  * is too large to read, so the reload reports that. Bursts of events within
  * `debounceMs` are one change.
  */
-export function watchConfig(
-  file: string,
-  initialHash: string,
-  onChange: (text: string | undefined) => void,
-  debounceMs = 150,
-  env: NodeJS.ProcessEnv = process.env,
-): ConfigWatcher {
+export function watchConfig(file: string, initialHash: string, onChange: (text: string | undefined) => void, debounceMs = 150, env: NodeJS.ProcessEnv = process.env): ConfigWatcher {
   const path = resolve(file);
   let lastHash = initialHash;
   let timer: NodeJS.Timeout | undefined;

@@ -112,7 +112,12 @@ async function tryOnce(claim: ClaimedDelivery, route: Route, ctx: DeliverContext
     return finished(
       attempts,
       decide(
-        { error, ...(result.status !== undefined ? { status: result.status } : {}), ...(refused ? { permanent: true } : {}), ...(result.headers?.['retry-after'] ? { retryAfter: result.headers['retry-after'] } : {}) },
+        {
+          error,
+          ...(result.status !== undefined ? { status: result.status } : {}),
+          ...(refused ? { permanent: true } : {}),
+          ...(result.headers?.['retry-after'] ? { retryAfter: result.headers['retry-after'] } : {}),
+        },
         round,
         target.retry,
         Date.now(),

@@ -30,9 +30,7 @@ export interface OutgoingRequest {
 }
 
 export type Plan =
-  | { readonly outcome: 'send'; readonly requests: readonly OutgoingRequest[] }
-  | { readonly outcome: 'filtered'; readonly reason: string }
-  | { readonly outcome: 'error'; readonly message: string };
+  { readonly outcome: 'send'; readonly requests: readonly OutgoingRequest[] } | { readonly outcome: 'filtered'; readonly reason: string } | { readonly outcome: 'error'; readonly message: string };
 
 export function bindingsFor(event: PlannedEvent): Bindings {
   return {

@@ -65,9 +65,7 @@ function build(secrets: readonly string[], replace: (secret: string) => string):
     const masked = replace(s);
     for (const form of forms(s)) if (!replacement.has(form)) replacement.set(form, masked);
   }
-  const alternatives = [...replacement.keys()]
-    .sort((a, b) => b.length - a.length)
-    .map((s) => (s.length >= WEAK_SECRET_LENGTH ? escape(s) : `(?<![\\p{L}\\p{N}])${escape(s)}(?![\\p{L}\\p{N}])`));
+  const alternatives = [...replacement.keys()].sort((a, b) => b.length - a.length).map((s) => (s.length >= WEAK_SECRET_LENGTH ? escape(s) : `(?<![\\p{L}\\p{N}])${escape(s)}(?![\\p{L}\\p{N}])`));
   const pattern = alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'gu') : undefined;
 
   const text = (value: string): string => {

@@ -74,8 +74,7 @@ const MIGRATION_LOCK = 74_281_907; // any fixed number: the advisory lock all Sw
 
 // bigint columns hold milliseconds since the epoch: safe as JS numbers.
 const types = {
-  getTypeParser: ((oid: number, format?: string) =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+  getTypeParser: ((oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 export function parsePostgresUrl(url: string): { connectionString: string; schema?: string } {
@@ -89,8 +88,18 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private closed = false;
-  private readonly ingests = new GroupCommit<NewEvent, IngestResult>((batch) => this.ingestBatch(batch), () => undefined, 'could not store the event', rejectedByServer);
-  private readonly outcomes = new GroupCommit<Finishing, void>((batch) => this.finishBatch(batch), () => undefined, 'could not record the delivery', rejectedByServer);
+  private readonly ingests = new GroupCommit<NewEvent, IngestResult>(
+    (batch) => this.ingestBatch(batch),
+    () => undefined,
+    'could not store the event',
+    rejectedByServer,
+  );
+  private readonly outcomes = new GroupCommit<Finishing, void>(
+    (batch) => this.finishBatch(batch),
+    () => undefined,
+    'could not record the delivery',
+    rejectedByServer,
+  );
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
@@ -246,9 +255,7 @@ export class PostgresStore implements Store {
       for (const r of rows) existing.set(`${r.source}\0${r.delivery_id}`, r.id);
     }
     return batch.map((e, i) =>
-      fresh.has(ids[i]!)
-        ? { eventId: ids[i]!, duplicate: false, deliveries: e.routes.length }
-        : { eventId: existing.get(`${e.source}\0${e.deliveryId}`)!, duplicate: true, deliveries: 0 },
+      fresh.has(ids[i]!) ? { eventId: ids[i]!, duplicate: false, deliveries: e.routes.length } : { eventId: existing.get(`${e.source}\0${e.deliveryId}`)!, duplicate: true, deliveries: 0 },
     );
   }
 

@@ -125,12 +125,8 @@ export class SqliteStore implements Store {
       });
     }
     this.findDuplicate = this.db.prepare('SELECT id FROM events WHERE source = ? AND delivery_id = ?');
-    this.insertEvent = this.db.prepare(
-      'INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.insertDelivery = this.db.prepare(
-      'INSERT INTO deliveries (id, event_id, route, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    this.insertEvent = this.db.prepare('INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insertDelivery = this.db.prepare('INSERT INTO deliveries (id, event_id, route, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.ingestTx = this.db.transaction((e: NewEvent): IngestResult => {
       if (e.deliveryId !== undefined) {
         const existing = this.findDuplicate.get(e.source, e.deliveryId);
@@ -203,10 +199,12 @@ export class SqliteStore implements Store {
       throw new StoreError(`the store was written by a newer Switchboard (schema ${version}, this one knows ${MIGRATIONS.length})`);
     }
     for (let v = version; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db.exec(MIGRATIONS[v]!);
+          this.db.pragma(`user_version = ${v + 1}`);
+        })
+        .immediate();
     }
   }
 
@@ -239,9 +237,11 @@ export class SqliteStore implements Store {
     if (ids.length === 0) return [];
     return this.guard(() =>
       (
-        this.stmt(
-          `UPDATE deliveries SET lease_until = ? WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'pending' RETURNING id`,
-        ).all(until, JSON.stringify(ids), owner) as { id: string }[]
+        this.stmt(`UPDATE deliveries SET lease_until = ? WHERE id IN (SELECT value FROM json_each(?)) AND lease_owner = ? AND status = 'pending' RETURNING id`).all(
+          until,
+          JSON.stringify(ids),
+          owner,
+        ) as { id: string }[]
       ).map((r) => r.id),
     );
   }
@@ -389,9 +389,7 @@ export class SqliteStore implements Store {
   }
 
   async releaseStaleLeases(): Promise<number> {
-    return this.guard(
-      () => this.stmt(`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`).run().changes,
-    );
+    return this.guard(() => this.stmt(`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`).run().changes);
   }
 
   private stmt(sql: string): Database.Statement {
@@ -436,7 +434,6 @@ export class SqliteStore implements Store {
   }
 }
 
-
 interface SqliteEventRow {
   id: string;
   source: string;
@@ -448,7 +445,6 @@ interface SqliteEventRow {
   content_type: string | null;
   query: string | null;
 }
-
 
 interface SqliteAttemptRow {
   delivery_id: string;
@@ -465,4 +461,3 @@ interface SqliteAttemptRow {
 function eventOf(row: SqliteEventRow): StoredEvent {
   return toEvent({ ...row, headers: JSON.parse(row.headers) as Record<string, string>, query: row.query ? (JSON.parse(row.query) as Record<string, string>) : null });
 }
-

@@ -41,8 +41,7 @@ export const discord: Scheme = {
     return ok ? OK : reject('signature mismatch');
   },
   // Discord checks an interactions endpoint with a signed PING that must get a PONG.
-  handshake: (payload) =>
-    field(payload, 'type') === 1 ? { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"type":1}' } : undefined,
+  handshake: (payload) => (field(payload, 'type') === 1 ? { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"type":1}' } : undefined),
   topic: (e) => {
     const type = field(e.payload, 'type');
     return typeof type === 'number' ? (INTERACTION_TYPES[type] ?? `type_${type}`) : undefined;

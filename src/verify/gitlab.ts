@@ -18,7 +18,6 @@ export const gitlab: Scheme = {
   sign: (_body, s, ctx) => ({ 'X-Gitlab-Token': s.secrets[0]!, 'X-Gitlab-Event-UUID': ctx.id }),
   // object_kind ("merge_request") is stable across GitLab versions; the header
   // ("Merge Request Hook") is the fallback for payloads without it.
-  topic: (e) =>
-    joinTopic(text(e.payload, 'object_kind'), text(e.payload, 'object_attributes.action')) ?? e.headers['x-gitlab-event'],
+  topic: (e) => joinTopic(text(e.payload, 'object_kind'), text(e.payload, 'object_attributes.action')) ?? e.headers['x-gitlab-event'],
   id: (e) => e.headers['x-gitlab-event-uuid'] || undefined,
 };

@@ -17,7 +17,5 @@ import { twilio } from './twilio.js';
 import type { Scheme } from './types.js';
 
 export const schemes: ReadonlyMap<string, Scheme> = new Map(
-  [github, gitlab, stripe, slack, shopify, twilio, standardWebhooks, discord, meta, intercom, hmac, token, basic, none].map(
-    (s) => [s.name, s] as const,
-  ),
+  [github, gitlab, stripe, slack, shopify, twilio, standardWebhooks, discord, meta, intercom, hmac, token, basic, none].map((s) => [s.name, s] as const),
 );

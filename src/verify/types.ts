@@ -12,20 +12,7 @@ export interface EventView {
 }
 
 /** The `verify:` keys a scheme may use (besides `scheme`). */
-export type VerifyKey =
-  | 'secret'
-  | 'header'
-  | 'algorithm'
-  | 'encoding'
-  | 'prefix'
-  | 'timestampHeader'
-  | 'signed'
-  | 'tolerance'
-  | 'url'
-  | 'verifyToken'
-  | 'publicKey'
-  | 'username'
-  | 'password';
+export type VerifyKey = 'secret' | 'header' | 'algorithm' | 'encoding' | 'prefix' | 'timestampHeader' | 'signed' | 'tolerance' | 'url' | 'verifyToken' | 'publicKey' | 'username' | 'password';
 
 /** What a scheme checks: the request exactly as it arrived. */
 export interface SignedRequest {

@@ -65,12 +65,12 @@ describe('switchboard validate', () => {
   const cases: [string, (t: string) => string, (file: string) => RegExp][] = [
     ['wrong type', (t) => t.replace('  port: 8080 ', '  port: eighty '), (f) => new RegExp(`^${f}:${lineOf('  port: 8080')}:9: server\\.port: expected a whole number`, 'm')],
     ['tab indentation', (t) => t.replace('  maxBodySize: 1mb', '\tmaxBodySize: 1mb'), (f) => new RegExp(`^${f}:${lineOf('maxBodySize: 1mb')}:1: .*[Tt]ab`, 'm')],
+    ['unclosed quote', (t) => t.replace('prefix: "sha256="', 'prefix: "sha256='), (f) => new RegExp(`^${f}:${lineOf('prefix: "sha256="')}:15: unclosed double quote`, 'm')],
     [
-      'unclosed quote',
-      (t) => t.replace('prefix: "sha256="', 'prefix: "sha256='),
-      (f) => new RegExp(`^${f}:${lineOf('prefix: "sha256="')}:15: unclosed double quote`, 'm'),
+      'unknown key',
+      (t) => t.replace('    topics: [issue_comment.created]', '    topic: [issue_comment.created]'),
+      (f) => new RegExp(`^${f}:${lineOf('topics: [issue_comment.created]')}:5: unknown key "topic" in routes\\[0\\]; did you mean "topics"\\?`, 'm'),
     ],
-    ['unknown key', (t) => t.replace('    topics: [issue_comment.created]', '    topic: [issue_comment.created]'), (f) => new RegExp(`^${f}:${lineOf('topics: [issue_comment.created]')}:5: unknown key "topic" in routes\\[0\\]; did you mean "topics"\\?`, 'm')],
     [
       'missing required key',
       (t) => t.replace('    url: ${HELPDESK_URL:-http://127.0.0.1:9999/helpdesk}/tickets\n', '    method: POST\n'),
@@ -83,8 +83,16 @@ describe('switchboard validate', () => {
       // JSONata notices the missing ")" at the next ":"
       (f) => new RegExp(`^${f}:${lineOf('"paidAt": $fromMillis(created * 1000),')}:17: routes\\[2\\]\\.transform: JSONata syntax error: Expected "\\)", got ":"`, 'm'),
     ],
-    ['missing target', (t) => t.replace('    target: crm-contacts', '    target: crm-contact'), (f) => new RegExp(`^${f}:${lineOf('    target: crm-contacts')}:13: route "new-users-to-crm": unknown target "crm-contact"; did you mean "crm-contacts"\\?`, 'm')],
-    ['unset env var', (t) => t.replace('${STRIPE_WEBHOOK_SECRET:-whsec_demo_stripe_secret}', '${STRIPE_WEBHOOK_SECRET}'), (f) => new RegExp(`^${f}:${lineOf('STRIPE_WEBHOOK_SECRET')}:15: environment variable STRIPE_WEBHOOK_SECRET is not set`, 'm')],
+    [
+      'missing target',
+      (t) => t.replace('    target: crm-contacts', '    target: crm-contact'),
+      (f) => new RegExp(`^${f}:${lineOf('    target: crm-contacts')}:13: route "new-users-to-crm": unknown target "crm-contact"; did you mean "crm-contacts"\\?`, 'm'),
+    ],
+    [
+      'unset env var',
+      (t) => t.replace('${STRIPE_WEBHOOK_SECRET:-whsec_demo_stripe_secret}', '${STRIPE_WEBHOOK_SECRET}'),
+      (f) => new RegExp(`^${f}:${lineOf('STRIPE_WEBHOOK_SECRET')}:15: environment variable STRIPE_WEBHOOK_SECRET is not set`, 'm'),
+    ],
   ];
 
   it.each(cases)('%s: one positioned error, exit 1, no stack trace', (_name, edit, pattern) => {
@@ -117,9 +125,7 @@ describe('switchboard test', () => {
   });
 
   it('fails when a route expected to be skipped sends, and vice versa', () => {
-    const file = brokenCopy((t) =>
-      t.replace('payload: ./fixtures/github/issue_comment.by-outsider.json', 'payload: ./fixtures/github/issue_comment.created.json'),
-    );
+    const file = brokenCopy((t) => t.replace('payload: ./fixtures/github/issue_comment.by-outsider.json', 'payload: ./fixtures/github/issue_comment.created.json'));
     const r = run(['test', '-c', file]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('expected to be skipped, but it sends 1 request');

@@ -52,7 +52,7 @@ describe('the error list', () => {
     expect(lines[MAX_LISTED_ISSUES]).toBe(`${file}: … and 50 more errors (only the first 100 are listed; fix these and run again)`);
   });
 
-  it('many duplicate keys are each reported where they repeat, without the library\'s quadratic check', () => {
+  it("many duplicate keys are each reported where they repeat, without the library's quadratic check", () => {
     const lines = ['server:', '  port: 1'];
     for (let i = 0; i < 5000; i++) lines.push('  port: 2');
     const started = performance.now();
@@ -89,9 +89,7 @@ describe('the size limit', () => {
     writeFileSync(file, `${MINIMAL}# ${'x'.repeat(1024 * 1024)}\n`);
     expect(loadConfig(file, { env: {} }).config).toBeUndefined();
     expect(loadConfig(file, { env: { SWITCHBOARD_MAX_CONFIG_SIZE: '2mb' } }).config).toBeDefined();
-    expect(loadConfig(file, { env: { SWITCHBOARD_MAX_CONFIG_SIZE: 'lots' } }).issues[0]!.message).toBe(
-      'SWITCHBOARD_MAX_CONFIG_SIZE="lots" is not a size (expected something like 2mb)',
-    );
+    expect(loadConfig(file, { env: { SWITCHBOARD_MAX_CONFIG_SIZE: 'lots' } }).issues[0]!.message).toBe('SWITCHBOARD_MAX_CONFIG_SIZE="lots" is not a size (expected something like 2mb)');
   });
 
   it('applies to text handed in already read (what the watcher passes on)', () => {

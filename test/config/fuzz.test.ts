@@ -21,9 +21,15 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     [out[x], out[y]] = [out[y]!, out[x]!];
     return out;
   }),
-  fc.tuple(fc.nat(), fc.constantFrom('', ' ', '  ', '\t', '    ')).map(([i, indent]) => (ls: string[]) => ls.map((l, j) => (j === i % ls.length ? indent + l.trimStart() : l))),
-  fc.tuple(fc.nat(), fc.nat(), fc.constantFrom(':', '{', '}', '[', ']', '"', "'", '&', '*', '#', '-', '$', '(', 'x', '|', '>')).map(([i, at, ch]) => (ls: string[]) =>
-    ls.map((l, j) => (j === i % ls.length && l.length ? l.slice(0, at % l.length) + ch + l.slice((at % l.length) + 1) : l)),
+  fc.tuple(fc.nat(), fc.constantFrom('', ' ', '  ', '\t', '    ')).map(
+    ([i, indent]) =>
+      (ls: string[]) =>
+        ls.map((l, j) => (j === i % ls.length ? indent + l.trimStart() : l)),
+  ),
+  fc.tuple(fc.nat(), fc.nat(), fc.constantFrom(':', '{', '}', '[', ']', '"', "'", '&', '*', '#', '-', '$', '(', 'x', '|', '>')).map(
+    ([i, at, ch]) =>
+      (ls: string[]) =>
+        ls.map((l, j) => (j === i % ls.length && l.length ? l.slice(0, at % l.length) + ch + l.slice((at % l.length) + 1) : l)),
   ),
 );
 

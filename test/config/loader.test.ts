@@ -23,31 +23,31 @@ describe('a valid config', () => {
 
   it('gives each evaluation its own result when routes share one compiled transform, even concurrently', async () => {
     // Identical expression text compiles once and is shared (between routes, and across reloads).
-    const transform = "'{ \"who\": sender.login, \"topic\": $topic, \"n\": $sum(items) }'";
-    const text = MINIMAL.replace('  - name: all\n    source: github\n    target: sink\n', [
-      `  - { name: a, source: github, target: sink, transform: ${transform} }`,
-      `  - { name: b, source: github, target: sink, transform: ${transform} }`,
-      '',
-    ].join('\n'));
+    const transform = '\'{ "who": sender.login, "topic": $topic, "n": $sum(items) }\'';
+    const text = MINIMAL.replace(
+      '  - name: all\n    source: github\n    target: sink\n',
+      [`  - { name: a, source: github, target: sink, transform: ${transform} }`, `  - { name: b, source: github, target: sink, transform: ${transform} }`, ''].join('\n'),
+    );
     const first = load(text).config!;
     const second = load(`${text}# reloaded\n`).config!;
     const exprs = [first.routes[0]!, first.routes[1]!, second.routes[0]!].map((r) => r.transform!);
-    const runs = Array.from({ length: 30 }, (_, i) =>
-      exprs[i % 3]!.evaluate({ sender: { login: `user${i}` }, items: Array.from({ length: i }, (_, k) => k) }, { topic: `t${i}` }),
-    );
+    const runs = Array.from({ length: 30 }, (_, i) => exprs[i % 3]!.evaluate({ sender: { login: `user${i}` }, items: Array.from({ length: i }, (_, k) => k) }, { topic: `t${i}` }));
     const results = await Promise.all(runs);
     results.forEach((r, i) => expect(r).toEqual({ who: `user${i}`, topic: `t${i}`, n: Array.from({ length: i }, (_, k) => k).reduce((a, b) => a + b, 0) }));
   });
 
   it('finds the routes for a topic through the index, in file order', () => {
-    const text = MINIMAL.replace('  - name: all\n    source: github\n    target: sink\n', [
-      '  - { name: a, source: github, topics: [push], target: sink }',
-      '  - { name: b, source: github, topics: ["issues.*"], target: sink }',
-      '  - { name: c, source: github, topics: [issues.opened, push], target: sink }',
-      '  - { name: d, source: github, target: sink }',
-      '  - { name: e, source: github, topics: [issues.opened], target: sink }',
-      '',
-    ].join('\n'));
+    const text = MINIMAL.replace(
+      '  - name: all\n    source: github\n    target: sink\n',
+      [
+        '  - { name: a, source: github, topics: [push], target: sink }',
+        '  - { name: b, source: github, topics: ["issues.*"], target: sink }',
+        '  - { name: c, source: github, topics: [issues.opened, push], target: sink }',
+        '  - { name: d, source: github, target: sink }',
+        '  - { name: e, source: github, topics: [issues.opened], target: sink }',
+        '',
+      ].join('\n'),
+    );
     const { config, errors } = load(text);
     expect(errors).toEqual([]);
     const names = (topic: string) => config!.routesFor('github', topic).map((r) => r.name);
@@ -68,9 +68,11 @@ describe('a valid config', () => {
   });
 
   it('parses durations, sizes and rates', () => {
-    const { config, errors } = load(`${MINIMAL}server: { maxBodySize: 512kb }
+    const { config, errors } = load(
+      `${MINIMAL}server: { maxBodySize: 512kb }
 defaults: { timeout: 1500ms, retry: { attempts: 3, initialDelay: 2s, maxDelay: 1m } }
-`.replace('    url: http://127.0.0.1:9/sink', '    url: http://127.0.0.1:9/sink\n    timeout: 5s\n    rateLimit: 30/m'));
+`.replace('    url: http://127.0.0.1:9/sink', '    url: http://127.0.0.1:9/sink\n    timeout: 5s\n    rateLimit: 30/m'),
+    );
     expect(errors).toEqual([]);
     expect(config!.server.maxBodySize).toBe(512 * 1024);
     expect(config!.defaults.timeoutMs).toBe(1500);
@@ -143,10 +145,7 @@ describe('bad input: one clear, positioned error each', () => {
   });
 
   it('a JSONata syntax error in a multi-line transform points inside the block', () => {
-    const text = MINIMAL.replace(
-      '    target: sink',
-      ['    transform: |', '      {', '        "text": sender.login &', '      }', '    target: sink'].join('\n'),
-    );
+    const text = MINIMAL.replace('    target: sink', ['    transform: |', '      {', '        "text": sender.login &', '      }', '    target: sink'].join('\n'));
     const { errors } = load(text);
     // line 16 is the closing brace, which JSONata finds where an operand should be
     expect(errors).toEqual(['routes.yaml:16:7: routes[0].transform: JSONata syntax error: The symbol "}" cannot be used as a unary operator']);
@@ -189,7 +188,9 @@ describe('bad input: one clear, positioned error each', () => {
   });
 
   it('a bad duration, size and rate', () => {
-    const { errors } = load(`${MINIMAL}server: { maxBodySize: lots }\ndefaults: { timeout: 5 seconds }\n`.replace('    url: http://127.0.0.1:9/sink', '    url: http://127.0.0.1:9/sink\n    rateLimit: fast'));
+    const { errors } = load(
+      `${MINIMAL}server: { maxBodySize: lots }\ndefaults: { timeout: 5 seconds }\n`.replace('    url: http://127.0.0.1:9/sink', '    url: http://127.0.0.1:9/sink\n    rateLimit: fast'),
+    );
     expect(errors).toEqual([
       'routes.yaml:10:16: targets.sink.rateLimit: expected a rate like 10/s, 30/m or 1000/h, got the text "fast"',
       'routes.yaml:15:24: server.maxBodySize: expected a size like 512kb or 1mb, got the text "lots"',
@@ -263,10 +264,11 @@ describe('environment interpolation', () => {
     const dir = tempDir();
     const secretFile = writeFile(dir, 'gh-secret', 'file-secret-value-123\n');
     // (function replacers: in a replacement string "$$" would mean "$")
-    const text = MINIMAL.replace('secret: test-secret-not-real', () => `secret: \${file:${secretFile}}`).replace(
-      'url: http://127.0.0.1:9/sink',
-      () => 'url: ${SINK_URL:-http://127.0.0.1:9/default}\n    headers: { Authorization: "Bearer ${SINK_TOKEN}", X-Literal: "$${NOT_A_VAR}" }',
-    ) + 'server:\n  port: ${SB_PORT:-9090}\n';
+    const text =
+      MINIMAL.replace('secret: test-secret-not-real', () => `secret: \${file:${secretFile}}`).replace(
+        'url: http://127.0.0.1:9/sink',
+        () => 'url: ${SINK_URL:-http://127.0.0.1:9/default}\n    headers: { Authorization: "Bearer ${SINK_TOKEN}", X-Literal: "$${NOT_A_VAR}" }',
+      ) + 'server:\n  port: ${SB_PORT:-9090}\n';
     const { config, errors } = load(text, { SINK_TOKEN: 'token-from-env-123' });
     expect(errors).toEqual([]);
     expect(config!.sources.get('github')!.verify.secrets).toEqual(['file-secret-value-123']);

@@ -22,10 +22,12 @@ describe('durations', () => {
   });
 
   it('never throws on any text', () => {
-    fc.assert(fc.property(fc.string(), (s) => {
-      const v = parseDuration(s);
-      return v === undefined || (Number.isFinite(v) && v >= 0);
-    }));
+    fc.assert(
+      fc.property(fc.string(), (s) => {
+        const v = parseDuration(s);
+        return v === undefined || (Number.isFinite(v) && v >= 0);
+      }),
+    );
   });
 });
 
@@ -83,16 +85,24 @@ describe('topic globs', () => {
 
   it('a pattern without wildcards matches only itself', () => {
     fc.assert(
-      fc.property(fc.string().filter((s) => !/[*?]/.test(s)), fc.string(), (pattern, other) => {
-        const re = globToRegExp(pattern);
-        return re.test(pattern) && (other === pattern || !re.test(other));
-      }),
+      fc.property(
+        fc.string().filter((s) => !/[*?]/.test(s)),
+        fc.string(),
+        (pattern, other) => {
+          const re = globToRegExp(pattern);
+          return re.test(pattern) && (other === pattern || !re.test(other));
+        },
+      ),
     );
   });
 
   it('prefix.* matches every topic that starts with the prefix', () => {
     fc.assert(
-      fc.property(fc.string().filter((s) => !/[*?]/.test(s)), fc.string(), (prefix, rest) => compileTopics([`${prefix}.*`])(`${prefix}.${rest}`)),
+      fc.property(
+        fc.string().filter((s) => !/[*?]/.test(s)),
+        fc.string(),
+        (prefix, rest) => compileTopics([`${prefix}.*`])(`${prefix}.${rest}`),
+      ),
     );
   });
 });

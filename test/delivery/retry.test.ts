@@ -106,7 +106,10 @@ describe('decide', () => {
 
   it('a permanent answer or refusal is dead at once', () => {
     expect(decide({ status: 404, error: 'target answered 404' }, 1, policy, now, half)).toEqual({ status: 'dead', error: 'target answered 404', lastStatus: 404 });
-    expect(decide({ status: 302, error: 'target answered 302' }, 1, policy, now, half)).toMatchObject({ status: 'dead', error: 'target answered 302 (a redirect: set followRedirects: true to follow it)' });
+    expect(decide({ status: 302, error: 'target answered 302' }, 1, policy, now, half)).toMatchObject({
+      status: 'dead',
+      error: 'target answered 302 (a redirect: set followRedirects: true to follow it)',
+    });
     expect(decide({ error: 'egress refused', permanent: true }, 1, policy, now, half)).toEqual({ status: 'dead', error: 'egress refused' });
   });
 });

@@ -88,7 +88,11 @@ describe('switchboard send', () => {
   });
 
   it('a server that is not running: a clear message', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin/switchboard.js'), 'send', 'open', 'event.json', '--url', 'http://127.0.0.1:1'], { cwd: server.dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/switchboard.js'), 'send', 'open', 'event.json', '--url', 'http://127.0.0.1:1'], {
+      cwd: server.dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1\/hooks\/open( \(\w+\))?: is `switchboard serve` running\?/);
   });

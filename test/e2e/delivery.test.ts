@@ -321,11 +321,7 @@ describe('narrow target concurrency', () => {
     try {
       local.script('/narrow', [], { kind: 'hang', ms: 80 });
       const body = (n: number) => Buffer.from(JSON.stringify({ action: 'x', n }));
-      await Promise.all(
-        Array.from({ length: 10 }, (_, n) =>
-          fetch(`${srv.url}/hooks/gh`, { method: 'POST', body: body(n), headers: githubHeaders(body(n), SECRET, 'narrow', `narrow-${n}`) }),
-        ),
-      );
+      await Promise.all(Array.from({ length: 10 }, (_, n) => fetch(`${srv.url}/hooks/gh`, { method: 'POST', body: body(n), headers: githubHeaders(body(n), SECRET, 'narrow', `narrow-${n}`) })));
       await local.waitFor((r) => r.filter((x) => x.path === '/narrow').length >= 10);
       expect(local.maxConcurrent()).toBeLessThanOrEqual(2);
     } finally {

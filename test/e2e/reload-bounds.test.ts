@@ -73,8 +73,7 @@ function probe(url: string) {
   };
 }
 
-const failedReload = (count: number) => (l: Record<string, unknown>) =>
-  String(l.msg).startsWith('config reload failed') && (l.reloads as { failed: number }).failed === count;
+const failedReload = (count: number) => (l: Record<string, unknown>) => String(l.msg).startsWith('config reload failed') && (l.reloads as { failed: number }).failed === count;
 
 describe('reload bounds', () => {
   it('a 20,000-error file and a 5 MB file are refused with a bounded report while /healthz keeps answering', async () => {

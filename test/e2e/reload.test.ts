@@ -76,7 +76,7 @@ describe('hot reload', () => {
   it('a broken file is reported with its position and the old config keeps serving; fixing it applies', async () => {
     sink = await startSink();
     server = await spawnServer(config(sink.url));
-    const broken = config(sink.url, { extraRoute: true }).replace("transform: '{ \"event\": $eventId }', target: b", "transform: '{ \"event\": $eventId ', target: b");
+    const broken = config(sink.url, { extraRoute: true }).replace('transform: \'{ "event": $eventId }\', target: b', 'transform: \'{ "event": $eventId \', target: b');
     writeFileSync(file(server), broken);
     const failure = await waitForLog(server, (l) => l.msg === 'config reload failed: still serving version ' + String(l.version));
     expect(failure.errors).toEqual(['routes.yaml:11:61: routes[1].transform: JSONata syntax error: Expected "}" before end of expression']);

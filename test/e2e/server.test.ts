@@ -59,10 +59,10 @@ routes:
 `;
 
 let server: Spawned;
-const events = () => readDb<{ id: string; source: string; topic: string; delivery_id: string | null; headers: string; body: Buffer; content_type: string | null }>(server.dbPath, 'SELECT * FROM events ORDER BY rowid');
+const events = () =>
+  readDb<{ id: string; source: string; topic: string; delivery_id: string | null; headers: string; body: Buffer; content_type: string | null }>(server.dbPath, 'SELECT * FROM events ORDER BY rowid');
 const deliveries = (eventId: string) => readDb<{ route: string; status: string }>(server.dbPath, 'SELECT route, status FROM deliveries WHERE event_id = ? ORDER BY route', eventId);
-const post = (path: string, body: string | Buffer, headers: Record<string, string>) =>
-  fetch(`${server.url}${path}`, { method: 'POST', body, headers });
+const post = (path: string, body: string | Buffer, headers: Record<string, string>) => fetch(`${server.url}${path}`, { method: 'POST', body, headers });
 
 beforeAll(async () => {
   server = await spawnServer(CONFIG);
@@ -132,8 +132,13 @@ describe('accepting webhooks', () => {
   it('Twilio: form parameters, the signed URL, and an empty TwiML answer', async () => {
     const params = new URLSearchParams({ MessageSid: 'SMe2e0001', From: '+15550100', Body: 'hello', SmsStatus: 'received' });
     const url = `${server.url}/hooks/twilio/sms`;
-    const sorted = [...params].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => k + v).join('');
-    const signature = createHmac('sha1', 'e2e-twilio-token').update(url + sorted).digest('base64');
+    const sorted = [...params]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([k, v]) => k + v)
+      .join('');
+    const signature = createHmac('sha1', 'e2e-twilio-token')
+      .update(url + sorted)
+      .digest('base64');
     const res = await post('/hooks/twilio/sms', params.toString(), { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Twilio-Signature': signature });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/xml');

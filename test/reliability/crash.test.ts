@@ -65,7 +65,11 @@ describe('kill -9 under load, three times', () => {
     await crashUnderLoad({});
   }, 90_000);
 
-  it.skipIf(unreachable !== undefined)('PostgreSQL: every acknowledged event is delivered', async () => {
-    await crashUnderLoad({ SWITCHBOARD_STORE: freshSchemaUrl() });
-  }, 90_000);
+  it.skipIf(unreachable !== undefined)(
+    'PostgreSQL: every acknowledged event is delivered',
+    async () => {
+      await crashUnderLoad({ SWITCHBOARD_STORE: freshSchemaUrl() });
+    },
+    90_000,
+  );
 });

@@ -13,8 +13,7 @@ import { startSink } from '../helpers/sink.js';
 
 const SECRET = 'disk-full-secret-not-real';
 const mountPoint = mkdtempSync(join(tmpdir(), 'switchboard-full-'));
-const mounted =
-  typeof process.getuid === 'function' && process.getuid() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mountPoint]).status === 0;
+const mounted = typeof process.getuid === 'function' && process.getuid() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mountPoint]).status === 0;
 if (!mounted) console.warn('SKIPPING the disk-full test: it needs root to mount a small tmpfs (CI runs as root).');
 
 afterAll(() => {

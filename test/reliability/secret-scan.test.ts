@@ -108,7 +108,12 @@ const BODY = {
 };
 
 function twilioHeaders(url: string, params: Record<string, string>): Record<string, string> {
-  const signed = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
+  const signed =
+    url +
+    Object.keys(params)
+      .sort()
+      .map((k) => k + params[k])
+      .join('');
   return {
     'Content-Type': 'application/x-www-form-urlencoded',
     'X-Twilio-Signature': createHmac('sha1', TWILIO_AUTH_TOKEN).update(signed).digest('base64'),
@@ -129,14 +134,18 @@ beforeAll(async () => {
   const secretTopic = JSON.stringify({ ...BODY, type: PIN });
   expect((await fetch(`${server.url}/hooks/hooks`, { method: 'POST', body: secretTopic, headers: hookHeaders })).status).toBe(200);
   const gh = JSON.stringify({ action: 'created', comment: { body: `the pin is ${PIN} and the key ${HOOK_KEY}` } });
-  expect((await fetch(`${server.url}/hooks/github`, { method: 'POST', body: gh, headers: { ...githubHeaders(gh, GH_SECRET, 'issue_comment', `gh-${GH_SECRET}`), 'X-Note': GH_SECRET } })).status).toBe(200);
+  expect((await fetch(`${server.url}/hooks/github`, { method: 'POST', body: gh, headers: { ...githubHeaders(gh, GH_SECRET, 'issue_comment', `gh-${GH_SECRET}`), 'X-Note': GH_SECRET } })).status).toBe(
+    200,
+  );
   const sms = { MessageSid: 'SMfake0001', From: '+15550100', Body: `code ${TWILIO_AUTH_TOKEN} key ${HOOK_KEY}` };
   const smsRes = await fetch(`${server.url}/hooks/twilio`, { method: 'POST', body: new URLSearchParams(sms).toString(), headers: twilioHeaders(`${server.url}/hooks/twilio`, sms) });
   expect(smsRes.status).toBe(200); // the documented short test secret verifies fine
 
   // Refused: a wrong key (the header holds a near-secret), a forged signature with secrets in headers, a malformed body quoting the key.
   expect((await fetch(`${server.url}/hooks/hooks`, { method: 'POST', body: json, headers: { ...hookHeaders, 'X-Hook-Key': `${HOOK_KEY}-wrong` } })).status).toBe(401);
-  expect((await fetch(`${server.url}/hooks/github`, { method: 'POST', body: gh, headers: { ...githubHeaders(gh, 'not-the-secret', 'issue_comment'), 'X-Note': `${PIN} ${ADMIN_TOKEN}` } })).status).toBe(401);
+  expect(
+    (await fetch(`${server.url}/hooks/github`, { method: 'POST', body: gh, headers: { ...githubHeaders(gh, 'not-the-secret', 'issue_comment'), 'X-Note': `${PIN} ${ADMIN_TOKEN}` } })).status,
+  ).toBe(401);
   const malformed = `{"note": x${HOOK_KEY} ${PIN} ${TWILIO_AUTH_TOKEN}}`;
   expect((await fetch(`${server.url}/hooks/hooks`, { method: 'POST', body: malformed, headers: hookHeaders })).status).toBe(400);
 

@@ -37,7 +37,12 @@ describe('GroupCommit', () => {
 
   it('fails the whole batch at once, without retries, when the failure is not worth retrying alone', async () => {
     const { batches, commit } = doubler();
-    const g = new GroupCommit(commit, () => undefined, 'could not write', (err) => (err as { code?: string }).code !== 'BATCH');
+    const g = new GroupCommit(
+      commit,
+      () => undefined,
+      'could not write',
+      (err) => (err as { code?: string }).code !== 'BATCH',
+    );
     const results = await Promise.allSettled([1, -1, 3].map((n) => g.add(n)));
     expect(results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'could not write: negative')).toBe(true);
     expect(batches).toEqual([[1, -1, 3]]);

@@ -75,9 +75,7 @@ describe('topic and id presets', () => {
 
   it('meta: object.field; no id', () => {
     const s = scheme('meta');
-    expect(s.topic!(ev({ object: 'whatsapp_business_account', entry: [{ changes: [{ field: 'messages' }] }] }))).toBe(
-      'whatsapp_business_account.messages',
-    );
+    expect(s.topic!(ev({ object: 'whatsapp_business_account', entry: [{ changes: [{ field: 'messages' }] }] }))).toBe('whatsapp_business_account.messages');
     expect(s.topic!(ev({ object: 'page', entry: [{ messaging: [{}] }] }))).toBe('page.messaging');
     expect(s.id!(ev({ object: 'page' }))).toBeUndefined();
   });

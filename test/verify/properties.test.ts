@@ -40,7 +40,13 @@ function signed(s: VerifySettings, body: Buffer, contentType: string): SignedReq
 // Twilio signs form parameters, the others the raw bytes: give each a body it understands.
 const bodies = (scheme: string) =>
   scheme === 'twilio'
-    ? fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => /^\w+$/.test(k)), fc.string({ maxLength: 20 }), { minKeys: 1 }).map((d) => Buffer.from(new URLSearchParams(d).toString()))
+    ? fc
+        .dictionary(
+          fc.string({ minLength: 1, maxLength: 8 }).filter((k) => /^\w+$/.test(k)),
+          fc.string({ maxLength: 20 }),
+          { minKeys: 1 },
+        )
+        .map((d) => Buffer.from(new URLSearchParams(d).toString()))
     : fc.uint8Array({ minLength: 1, maxLength: 300 }).map((a) => Buffer.from(a));
 
 describe.each(Object.keys(VERIFY))('%s', (scheme) => {
@@ -48,23 +54,27 @@ describe.each(Object.keys(VERIFY))('%s', (scheme) => {
   const contentType = scheme === 'twilio' ? 'application/x-www-form-urlencoded' : 'application/json';
 
   it('accepts any body signed the provider’s way', () => {
-    fc.assert(fc.property(bodies(scheme), (body) => s.scheme.verify(signed(s, body, contentType), s).ok), { numRuns: 100 });
+    fc.assert(
+      fc.property(bodies(scheme), (body) => s.scheme.verify(signed(s, body, contentType), s).ok),
+      { numRuns: 100 },
+    );
   });
 
   // (gitlab's token and twilio's form parameters are not a signature of the raw bytes: the credential property covers them)
-  if (BODY_BOUND.has(scheme)) it('refuses the signature once any single byte of the body changes', () => {
-    fc.assert(
-      fc.property(bodies(scheme), fc.nat(), fc.integer({ min: 1, max: 255 }), (body, at, xor) => {
-        const req = signed(s, body, contentType);
-        const tampered = Buffer.from(body);
-        const k = at % tampered.length;
-        tampered[k] = tampered[k]! ^ xor;
-        const v = s.scheme.verify({ ...req, rawBody: tampered }, s);
-        return !v.ok;
-      }),
-      { numRuns: 150 },
-    );
-  });
+  if (BODY_BOUND.has(scheme))
+    it('refuses the signature once any single byte of the body changes', () => {
+      fc.assert(
+        fc.property(bodies(scheme), fc.nat(), fc.integer({ min: 1, max: 255 }), (body, at, xor) => {
+          const req = signed(s, body, contentType);
+          const tampered = Buffer.from(body);
+          const k = at % tampered.length;
+          tampered[k] = tampered[k]! ^ xor;
+          const v = s.scheme.verify({ ...req, rawBody: tampered }, s);
+          return !v.ok;
+        }),
+        { numRuns: 150 },
+      );
+    });
 
   it('refuses any single changed character of the credential', () => {
     fc.assert(

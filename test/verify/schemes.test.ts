@@ -41,7 +41,11 @@ function request(headers: Record<string, string>, body: string | Buffer, extra: 
 const verify = (s: VerifySettings, req: SignedRequest) => s.scheme.verify(req, s);
 const hex = (alg: string, key: string | Buffer, data: string | Buffer) => createHmac(alg, key).update(data).digest('hex');
 const b64 = (alg: string, key: string | Buffer, data: string | Buffer) => createHmac(alg, key).update(data).digest('base64');
-const flip = (s: string): Buffer => { const b = Buffer.from(s); b[0] = b[0]! ^ 1; return b; };
+const flip = (s: string): Buffer => {
+  const b = Buffer.from(s);
+  b[0] = b[0]! ^ 1;
+  return b;
+};
 
 describe('github', () => {
   // GitHub's documented example: secret "It's a Secret to Everybody", body "Hello, World!".
