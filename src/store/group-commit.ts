@@ -64,3 +64,22 @@ export class GroupCommit<T, R> {
     return err instanceof StoreError ? err : new StoreError(`${this.what}: ${(err as Error).message}`);
   }
 }
+
+/**
+ * For a GroupCommit whose items are groups of writes that commit whole (a split
+ * batch, or a single write as a group of one): turns `commit`, which writes a
+ * flat list in one transaction, into one that writes every group of a turn in
+ * that one transaction and answers each group its own slice of the results.
+ * Since a group is one item, a failed turn is retried group by group: a group
+ * never half-commits.
+ */
+export function commitGroups<T, R>(commit: (items: T[]) => R[] | Promise<R[]>): (groups: (readonly T[])[]) => R[][] | Promise<R[][]> {
+  return (groups) => {
+    const slice = (results: R[]): R[][] => {
+      let at = 0;
+      return groups.map((g) => results.slice(at, (at += g.length)));
+    };
+    const results = commit(groups.flat());
+    return results instanceof Promise ? results.then(slice) : slice(results);
+  };
+}

@@ -3,7 +3,7 @@
 // with FOR UPDATE SKIP LOCKED and stamp a lease; a process that dies leaves its
 // leases to run out, and then the others take the work over.
 import pg from 'pg';
-import { GroupCommit } from './group-commit.js';
+import { commitGroups, GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
 import { toAttempt, toDelivery, toEvent, type AttemptRow, type DeliveryRow, type EventRow } from './rows.js';
 import {
@@ -88,8 +88,9 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private closed = false;
-  private readonly ingests = new GroupCommit<NewEvent, IngestResult>(
-    (batch) => this.ingestBatch(batch),
+  /** Each item a group: one event from `ingest`, a whole split batch from `ingestMany`. */
+  private readonly ingests = new GroupCommit<readonly NewEvent[], IngestResult[]>(
+    commitGroups((batch: NewEvent[]) => this.ingestBatch(batch)),
     () => undefined,
     'could not store the event',
     rejectedByServer,
@@ -188,7 +189,18 @@ export class PostgresStore implements Store {
   /** Ingests arriving in the same turn of the event loop are written by one statement, so one commit (see GroupCommit). */
   async ingest(e: NewEvent): Promise<IngestResult> {
     if (this.closed) throw new StoreError('could not store the event: the store is closed');
-    return this.ingests.add(e);
+    const [result] = await this.ingests.add([e]);
+    return result!;
+  }
+
+  /**
+   * Joins the ingests of the turn in their one statement (so one transaction):
+   * a statement fails whole, so either every event of the batch is stored or none is.
+   */
+  async ingestMany(events: readonly NewEvent[]): Promise<IngestResult[]> {
+    if (this.closed) throw new StoreError('could not store the event: the store is closed');
+    if (events.length === 0) return [];
+    return this.ingests.add([...events]);
   }
 
   /**

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BACKGROUND_AUTOCHECKPOINT, Checkpointer, INLINE_AUTOCHECKPOINT } from './checkpointer.js';
-import { GroupCommit } from './group-commit.js';
+import { commitGroups, GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
 import { toAttempt, toDelivery, toEvent, type DeliveryRow } from './rows.js';
 import {
@@ -91,7 +91,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly ingestTx: Database.Transaction<(e: NewEvent) => IngestResult>;
   private readonly ingestBatchTx: Database.Transaction<(es: NewEvent[]) => IngestResult[]>;
-  private readonly ingests: GroupCommit<NewEvent, IngestResult>;
+  /** Each item a group: one event from `ingest`, a whole split batch from `ingestMany`. */
+  private readonly ingests: GroupCommit<readonly NewEvent[], IngestResult[]>;
   private readonly outcomes: GroupCommit<Finishing, void>;
   private readonly insertAttempt: Database.Statement;
   private readonly settleDelivery: Database.Statement;
@@ -181,8 +182,11 @@ export class SqliteStore implements Store {
       for (const f of batch) this.finishOne(f);
     });
     const written = (ok: boolean) => (this.writeFailing = !ok);
-    // IMMEDIATE: take the write lock up front, so another process cannot slip in between a dedup read and its insert.
-    this.ingests = new GroupCommit((es) => this.ingestBatchTx.immediate(es), written, 'could not store the event');
+    this.ingests = new GroupCommit(
+      commitGroups((es: NewEvent[]) => this.commitIngests(es)),
+      written,
+      'could not store the event',
+    );
     this.outcomes = new GroupCommit<Finishing, void>(
       (batch) => {
         this.finishTx.immediate(batch);
@@ -211,7 +215,21 @@ export class SqliteStore implements Store {
   /** Ingests arriving in the same turn of the event loop share one transaction (see GroupCommit). */
   async ingest(e: NewEvent): Promise<IngestResult> {
     if (!this.db.open) throw new StoreError('could not store the event: the store is closed');
-    return this.ingests.add(e);
+    const [result] = await this.ingests.add([e]);
+    return result!;
+  }
+
+  /** One transaction, shared with the other ingests of the turn: a failure anywhere rolls back every event of the batch. */
+  async ingestMany(events: readonly NewEvent[]): Promise<IngestResult[]> {
+    if (!this.db.open) throw new StoreError('could not store the event: the store is closed');
+    if (events.length === 0) return [];
+    return this.ingests.add([...events]);
+  }
+
+  /** The events of one turn, all in one IMMEDIATE transaction (each deduplicated against those before it). */
+  private commitIngests(es: NewEvent[]): IngestResult[] {
+    // IMMEDIATE: take the write lock up front, so another process cannot slip in between a dedup read and its insert.
+    return this.ingestBatchTx.immediate(es);
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {

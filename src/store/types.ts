@@ -89,6 +89,15 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** The event and one pending delivery per route, in one transaction; a known (source, deliveryId) adds nothing. */
   ingest(event: NewEvent): Promise<IngestResult>;
+  /**
+   * Several events from one request (a split batch), all in one transaction:
+   * every event and its deliveries are durable, or (the promise rejects with a
+   * StoreError) none is. Each is deduplicated as `ingest` does, against what
+   * was stored before and against the earlier ones of the same batch. One
+   * result per event, in input order; an empty batch answers [] and writes
+   * nothing. It shares its commit with the ingests of the same turn.
+   */
+  ingestMany(events: readonly NewEvent[]): Promise<IngestResult[]>;
   getEvent(id: string): Promise<StoredEvent | undefined>;
   deliveriesFor(eventId: string): Promise<StoredDelivery[]>;
   countEvents(): Promise<number>;

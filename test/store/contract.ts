@@ -1,7 +1,7 @@
 // The behaviour every Store must have. Each implementation's test file calls
 // storeContract() with a factory; PostgreSQL will run the same cases.
 import { describe, expect, it } from 'vitest';
-import type { NewEvent, Store } from '../../src/store/types.js';
+import { StoreError, type NewEvent, type Store } from '../../src/store/types.js';
 
 export function storeContract(name: string, open: () => Promise<Store>) {
   const event = (over: Partial<NewEvent> = {}): NewEvent => ({
@@ -114,6 +114,10 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       await store.close();
       expect(await store.ping()).toBe(false);
       await expect(store.ingest(event())).rejects.toThrow(/could not store the event/);
+      await expect(store.ingestMany([event(), event()])).rejects.toThrow(StoreError);
+      await expect(store.ingestMany([event()])).rejects.toThrow(/could not store the event: the store is closed/);
+      // closed first: a closed store refuses every write, even an empty one
+      await expect(store.ingestMany([])).rejects.toThrow(/could not store the event: the store is closed/);
     });
 
     it('claims due deliveries with a lease; others cannot claim them until it runs out', async () => {
@@ -380,6 +384,119 @@ export function storeContract(name: string, open: () => Promise<Store>) {
           expect(stored!.query ?? {}).toEqual(i % 2 ? { n: String(i) } : {});
           expect((await store.deliveriesFor(r.eventId)).map((d) => d.route)).toEqual(Array.from({ length: i % 3 }, (_, k) => `r${k}`));
         }
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('ingestMany: one result per event, in input order, each event with its own topic, delivery id and deliveries', async () => {
+      const store = await open();
+      try {
+        const sent = [
+          event({ topic: 't0', routes: ['a', 'b', 'c'] }),
+          event({ topic: 't1', routes: [] }),
+          event({ topic: 't2', deliveryId: undefined, routes: ['x'] }),
+          event({ topic: 't3', routes: ['b', 'a'], body: Buffer.from([0, 255, 3]), query: { n: '3' } }),
+          event({ topic: 't4', routes: ['z'] }),
+        ];
+        const results = await store.ingestMany(sent);
+        expect(results.map((r) => [r.duplicate, r.deliveries])).toEqual([
+          [false, 3],
+          [false, 0],
+          [false, 1],
+          [false, 2],
+          [false, 1],
+        ]);
+        expect(new Set(results.map((r) => r.eventId)).size).toBe(5);
+        for (const [i, r] of results.entries()) {
+          const stored = await store.getEvent(r.eventId);
+          expect([stored!.topic, stored!.deliveryId]).toEqual([`t${i}`, sent[i]!.deliveryId]);
+          expect(Buffer.from(stored!.body).equals(sent[i]!.body)).toBe(true);
+          const ds = await store.deliveriesFor(r.eventId);
+          expect(ds.map((d) => [d.route, d.status, d.attempts])).toEqual(sent[i]!.routes.map((route) => [route, 'pending', 0]));
+        }
+        expect((await store.getEvent(results[3]!.eventId))!.query).toEqual({ n: '3' });
+        expect(await store.countEvents()).toBe(5);
+        expect((await store.queueStats(Date.now())).pending).toBe(7);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('ingestMany deduplicates each event like ingest: against earlier ingests and earlier events of the same batch', async () => {
+      const store = await open();
+      try {
+        const before = await store.ingest(event({ deliveryId: 'old' }));
+        const results = await store.ingestMany([
+          event({ deliveryId: 'x', topic: 'first' }),
+          event({ deliveryId: 'old', routes: ['q'] }),
+          event({ deliveryId: 'x', topic: 'second', routes: ['q', 'r', 's'] }),
+          event({ deliveryId: 'y' }),
+          event({ deliveryId: 'x', source: 'stripe' }),
+          event({ deliveryId: 'y', routes: ['q'] }),
+        ]);
+        const [x, old, xAgain, y, stripeX, yAgain] = results as [typeof before, typeof before, typeof before, typeof before, typeof before, typeof before];
+        expect(x).toMatchObject({ duplicate: false, deliveries: 2 });
+        expect(old).toEqual({ eventId: before.eventId, duplicate: true, deliveries: 0 });
+        expect(xAgain).toEqual({ eventId: x.eventId, duplicate: true, deliveries: 0 });
+        expect(y).toMatchObject({ duplicate: false, deliveries: 2 });
+        expect(stripeX).toMatchObject({ duplicate: false, deliveries: 2 });
+        expect(yAgain).toEqual({ eventId: y.eventId, duplicate: true, deliveries: 0 });
+        expect(new Set([before.eventId, x.eventId, y.eventId, stripeX.eventId]).size).toBe(4);
+        // the first of the batch is the one kept; the duplicates queued nothing
+        expect((await store.getEvent(x.eventId))!.topic).toBe('first');
+        expect((await store.deliveriesFor(x.eventId)).map((d) => d.route)).toEqual(['a', 'b']);
+        expect((await store.deliveriesFor(before.eventId)).map((d) => d.route)).toEqual(['a', 'b']);
+        expect(await store.countEvents()).toBe(4);
+        expect((await store.queueStats(Date.now())).pending).toBe(8);
+        // and a later ingest finds the batch's events
+        expect(await store.ingest(event({ deliveryId: 'y' }))).toEqual({ eventId: y.eventId, duplicate: true, deliveries: 0 });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('ingestMany is all or nothing: one event that cannot be stored leaves none of its batch, and the rest of the turn is stored', async () => {
+      const store = await open();
+      try {
+        // A null route breaks deliveries.route NOT NULL, after the events before it were written in the same transaction.
+        const batch = [event({ deliveryId: 'g1' }), event({ deliveryId: 'g2' }), event({ deliveryId: 'bad', routes: ['a', null as unknown as string] }), event({ deliveryId: 'g3' })];
+        // A null topic breaks events.topic NOT NULL in the last event of its batch.
+        const batchTwo = [event({ deliveryId: 'h1' }), event({ deliveryId: 'h2', topic: null as unknown as string })];
+        const lone = event({ deliveryId: 'lone' });
+        const others = [event({ deliveryId: 'o1' }), event({ deliveryId: 'o2', routes: ['c'] })];
+        const [failed, failedTwo, single, many] = await Promise.allSettled([store.ingestMany(batch), store.ingestMany(batchTwo), store.ingest(lone), store.ingestMany(others)]);
+        expect(failed.status).toBe('rejected');
+        expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(StoreError);
+        expect((failed as PromiseRejectedResult).reason.message).toMatch(/could not store the event/);
+        expect(failedTwo.status).toBe('rejected');
+        expect((failedTwo as PromiseRejectedResult).reason).toBeInstanceOf(StoreError);
+        expect(single.status).toBe('fulfilled');
+        expect(many.status).toBe('fulfilled');
+        expect((many as PromiseFulfilledResult<unknown>).value).toMatchObject([
+          { duplicate: false, deliveries: 2 },
+          { duplicate: false, deliveries: 1 },
+        ]);
+        // none of the failed batches: no event, no delivery
+        expect(await store.countEvents()).toBe(3);
+        expect((await store.queueStats(Date.now())).pending).toBe(5);
+        const listed = (await store.listEvents({ limit: 100 })).events.map((e) => e.deliveryId).sort();
+        expect(listed).toEqual(['lone', 'o1', 'o2']);
+        // their delivery ids are unknown: sent again, fixed, they are new events
+        const again = await store.ingestMany([...batch.slice(0, 2), event({ deliveryId: 'bad' }), batch[3]!, batchTwo[0]!, event({ deliveryId: 'h2' })]);
+        expect(again.every((r) => !r.duplicate && r.deliveries === 2)).toBe(true);
+        expect(await store.countEvents()).toBe(9);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('ingestMany of nothing answers [] and stores nothing', async () => {
+      const store = await open();
+      try {
+        expect(await store.ingestMany([])).toEqual([]);
+        expect(await store.countEvents()).toBe(0);
+        expect(await store.queueStats(Date.now())).toEqual({ pending: 0, dead: 0, oldestPendingAgeSeconds: 0 });
       } finally {
         await store.close();
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommit } from '../../src/store/group-commit.js';
+import { commitGroups, GroupCommit } from '../../src/store/group-commit.js';
 import { StoreError } from '../../src/store/types.js';
 
 /** A commit that doubles each number, and refuses a batch holding a negative one; it records each batch. */
@@ -46,5 +46,18 @@ describe('GroupCommit', () => {
     const results = await Promise.allSettled([1, -1, 3].map((n) => g.add(n)));
     expect(results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'could not write: negative')).toBe(true);
     expect(batches).toEqual([[1, -1, 3]]);
+  });
+
+  it('commitGroups: the groups of a turn share one commit, each answered its own slice; a failed turn is retried group by group, so a group fails whole', async () => {
+    for (const async of [false, true]) {
+      const { batches, commit } = doubler({ async });
+      const g = new GroupCommit(commitGroups(commit), () => undefined, 'could not write');
+      expect(await Promise.all([g.add([1]), g.add([2, 3, 4]), g.add([5])])).toEqual([[2], [4, 6, 8], [10]]);
+      expect(batches).toEqual([[1, 2, 3, 4, 5]]);
+      batches.length = 0;
+      const results = await Promise.allSettled([g.add([1, 2]), g.add([3, -1, 4]), g.add([5])]);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([[2, 4], 'could not write: negative', [10]]);
+      expect(batches).toEqual([[1, 2, 3, -1, 4, 5], [1, 2], [3, -1, 4], [5]]);
+    }
   });
 });

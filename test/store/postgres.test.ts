@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { dropSchemas, freshSchemaUrl, PG_URL, postgresReachable } from '../helpers/postgres.js';
 import { storeContract } from './contract.js';
@@ -56,6 +56,37 @@ describe.skipIf(unreachable !== undefined)('PostgreSQL', () => {
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('ingestMany joins the single ingests of its turn in one transaction, and an empty one sends nothing', async () => {
+    const url = freshSchemaUrl();
+    const store = await PostgresStore.open(url);
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    try {
+      const e = (deliveryId: string) => ({ source: 's', topic: 't', deliveryId, receivedAt: 1, headers: {}, body: Buffer.from('{}'), routes: ['r1', 'r2'] });
+      const [a, many, b] = await Promise.all([store.ingest(e('a')), store.ingestMany([e('m1'), e('m2'), e('a')]), store.ingest(e('b'))]);
+      expect(many.map((r) => r.duplicate)).toEqual([false, false, true]);
+      expect(many[2]!.eventId).toBe(a.eventId);
+      expect(b.duplicate).toBe(false);
+      // xmin: the transaction that wrote each row. One for all the events and deliveries of the turn.
+      const schema = new URL(url).searchParams.get('schema');
+      const { rows } = await client.query<{ tx: string; n: number }>(
+        `SELECT tx, count(*)::int AS n FROM (SELECT xmin::text AS tx FROM "${schema}".events UNION ALL SELECT xmin::text FROM "${schema}".deliveries) r GROUP BY tx`,
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.n).toBe(4 + 8);
+      const pool = (store as unknown as { pool: pg.Pool }).pool;
+      const query = vi.spyOn(pool, 'query');
+      const connect = vi.spyOn(pool, 'connect');
+      expect(await store.ingestMany([])).toEqual([]);
+      await new Promise((r) => setImmediate(r));
+      expect(query).not.toHaveBeenCalled();
+      expect(connect).not.toHaveBeenCalled();
+    } finally {
+      await client.end();
+      await store.close();
     }
   });
 

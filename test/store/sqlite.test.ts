@@ -1,9 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import type { IngestResult, NewEvent } from '../../src/store/types.js';
 import { tempDir } from '../helpers/config.js';
 import { storeContract } from './contract.js';
 
@@ -33,6 +34,27 @@ describe('SQLite specifics', () => {
       while (statSync(path).size < empty + 1_500_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(statSync(path).size).toBeGreaterThan(empty + 1_500_000);
       expect(await store.countEvents()).toBe(300);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('ingestMany shares the one transaction of its turn with the single ingests, and an empty one writes nothing', async () => {
+    const store = new SqliteStore(`sqlite:${join(tempDir(), 'many.db')}`);
+    try {
+      // commitIngests runs one IMMEDIATE transaction: one call is one commit
+      const commits = vi.spyOn(store as unknown as { commitIngests: (es: NewEvent[]) => IngestResult[] }, 'commitIngests');
+      const e = (deliveryId: string): NewEvent => ({ source: 's', topic: 't', deliveryId, receivedAt: 1, headers: {}, body: Buffer.from('{}'), routes: ['r'] });
+      const [a, many, b] = await Promise.all([store.ingest(e('a')), store.ingestMany([e('m1'), e('m2'), e('a')]), store.ingest(e('b'))]);
+      expect(commits).toHaveBeenCalledTimes(1);
+      expect(commits.mock.calls[0]![0].map((x) => x.deliveryId)).toEqual(['a', 'm1', 'm2', 'a', 'b']);
+      expect(many).toHaveLength(3);
+      expect(many[2]).toEqual({ eventId: a.eventId, duplicate: true, deliveries: 0 });
+      expect(b.duplicate).toBe(false);
+      expect(await store.countEvents()).toBe(4);
+      expect(await store.ingestMany([])).toEqual([]);
+      await new Promise((r) => setImmediate(r));
+      expect(commits).toHaveBeenCalledTimes(1);
     } finally {
       await store.close();
     }
