@@ -1,14 +1,29 @@
-// Rewrites the config reference section of README.md from the JSON Schema.
-// Run with `npm run docs` (after `npm run build`).
+// Regenerates what is written from code: the schema's `verify` block and the
+// README's providers table (from the scheme registry), and the README's config
+// reference (from the schema). Run with `npm run docs` (it builds first).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configReference, END, START } from '../dist/config/reference.js';
+import { PROVIDERS_END, PROVIDERS_START, providersTable, verifyDefinition } from '../dist/verify/docs.js';
+import prettier from 'prettier';
 
-const readme = readFileSync('README.md', 'utf8');
-const start = readme.indexOf(START);
-const end = readme.indexOf(END);
-if (start === -1 || end === -1) {
-  console.error('README.md has no config-reference markers');
-  process.exit(1);
-}
-writeFileSync('README.md', readme.slice(0, start) + configReference() + readme.slice(end + END.length));
-console.log('README.md: config reference updated');
+const schemaPath = 'schemas/routes.schema.json';
+const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
+schema.definitions.verify = verifyDefinition();
+writeFileSync(schemaPath, await prettier.format(JSON.stringify(schema), { parser: 'json', printWidth: 200 }));
+console.log(`${schemaPath}: verify block updated from the scheme registry`);
+
+let readme = readFileSync('README.md', 'utf8');
+const replace = (start, end, text) => {
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a === -1 || b === -1) {
+    console.error(`README.md has no ${start} … ${end} markers`);
+    process.exit(1);
+  }
+  readme = readme.slice(0, a) + text + readme.slice(b + end.length);
+};
+replace(PROVIDERS_START, PROVIDERS_END, providersTable());
+// The reference reads the schema file, which was just rewritten.
+replace(START, END, configReference());
+writeFileSync('README.md', readme);
+console.log('README.md: providers table and config reference updated');

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { processIO, parseHeaderArg, type IO } from './commands/io.js';
 import { eventsCommand, replayCommand } from './commands/events.js';
+import { schemesCommand } from './commands/schemes.js';
 import { sendCommand } from './commands/send.js';
 import { serveCommand } from './commands/serve.js';
 import { sinkCommand } from './commands/sink.js';
@@ -19,8 +20,9 @@ Commands:
                                             dry run: topic, routes, the requests that would be sent
   serve [-c routes.yaml]                    run the webhook server
   sink [--port 9999]                        a local request bin: prints each request it gets, answers 200
-  send <source> <payload-file> [-H 'Name: value']... [--url http://host:port]
+  send <source> <payload-file> [-H 'Name: value']... [--url http://host:port] [--key private.pem]
                                             sign a payload as the source's provider would and post it
+  schemes [name]                            the verification schemes (providers), or one in detail
   events [--source s] [--topic t] [--status dead] [--limit n] [--url …]
                                             recent events, through the admin API
   replay <event-id> [--url …]               send an event through its routes again
@@ -47,6 +49,7 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
         version: { type: 'boolean', short: 'v' },
         port: { type: 'string', short: 'p' },
         url: { type: 'string' },
+        key: { type: 'string' },
         source: { type: 'string' },
         topic: { type: 'string' },
         status: { type: 'string' },
@@ -94,7 +97,7 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
         }
         const common = { config, source: args[0]!, payloadFile: args[1]!, headers, query };
         if (command === 'try') return await tryCommand(common, io);
-        return await sendCommand({ ...common, ...(values.url ? { url: values.url } : {}) }, io);
+        return await sendCommand({ ...common, ...(values.url ? { url: values.url } : {}), ...(values.key ? { key: values.key } : {}) }, io);
       }
       case 'events':
         expectArgs(args, 0, 'events');
@@ -109,6 +112,9 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
           },
           io,
         );
+      case 'schemes':
+        if (args.length > 1) throw new UsageError('expected: switchboard schemes [name]');
+        return schemesCommand(args[0], io);
       case 'replay':
         expectArgs(args, 1, 'replay <event-id>');
         return await replayCommand({ config, eventId: args[0]!, ...(values.url ? { url: values.url } : {}) }, io);

@@ -1,7 +1,10 @@
 // `switchboard send <source> <payload-file>`: signs a payload the way the
 // source's provider would, with the secret from the config, and posts it to a
 // running server: for trying routes end to end without the real provider.
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { signWithKey } from '../verify/engine.js';
+import { signProblem } from '../verify/resolve.js';
 import { hint } from '../config/didyoumean.js';
 import { loadForCommand, paint, readPayloadFile, type IO } from './io.js';
 
@@ -13,6 +16,8 @@ export interface SendOptions {
   query: Record<string, string>;
   /** The server's base URL (default http://127.0.0.1:<port>). */
   url?: string;
+  /** A private key (PEM file) for schemes signed with one (Discord, SendGrid). */
+  key?: string;
 }
 
 export async function sendCommand(opts: SendOptions, io: IO): Promise<number> {
@@ -24,8 +29,24 @@ export async function sendCommand(opts: SendOptions, io: IO): Promise<number> {
     return 1;
   }
   const scheme = source.verify.scheme;
-  if (!scheme.sign) {
-    io.err(`switchboard send cannot sign for the ${scheme.name} scheme: its signatures are made with a private key the config does not hold (it has only the public key).`);
+  let privateKey: KeyObject | undefined;
+  if (opts.key !== undefined) {
+    if (scheme.engine !== 'signature') {
+      io.err(`--key is for schemes signed with a private key; ${scheme.name} signs with the config's secret`);
+      return 2;
+    }
+    try {
+      privateKey = createPrivateKey(readFileSync(opts.key));
+    } catch (err) {
+      io.err(`--key ${opts.key}: not a readable private key (PEM): ${(err as Error).message.split('\n')[0]}`);
+      return 1;
+    }
+  }
+  const problem = privateKey ? undefined : signProblem(scheme, source.verify);
+  if (problem) {
+    io.err(
+      `switchboard send cannot sign for the ${scheme.name} scheme: ${problem}.${scheme.engine === 'signature' ? " Give the sender's private key with --key private.pem (a test key pair, never the provider's)." : ''}`,
+    );
     return 1;
   }
   const loaded = readPayloadFile(opts.payloadFile, opts.headers['content-type']);
@@ -37,7 +58,8 @@ export async function sendCommand(opts: SendOptions, io: IO): Promise<number> {
   const search = new URLSearchParams(opts.query).toString();
   const url = `${base}${config.server.basePath}${source.path}${search ? `?${search}` : ''}`;
   const body = Buffer.from(loaded.raw);
-  const signed = scheme.sign(body, source.verify, { url, now: Date.now(), id: randomUUID(), contentType: loaded.contentType });
+  const ctx = { url, now: Date.now(), id: randomUUID(), contentType: loaded.contentType, headers: opts.headers };
+  const signed = privateKey ? signWithKey(body, source.verify, ctx, privateKey) : scheme.sign!(body, source.verify, ctx);
   const headers: Record<string, string> = { 'Content-Type': loaded.contentType, ...signed, ...opts.headers };
   if (scheme.name === 'github' && !Object.keys(headers).some((h) => h.toLowerCase() === 'x-github-event')) {
     io.err(paint(io).yellow(`note: GitHub names the event in a header; add -H 'X-GitHub-Event: <event>' (e.g. issue_comment) for its topic`));

@@ -5,14 +5,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { SENSITIVE_HEADER, urlPassword, WEAK_SECRET_LENGTH } from '../observe/redact.js';
-import { schemes } from '../verify/registry.js';
-import type { VerifyKey } from '../verify/types.js';
 import { hint } from './didyoumean.js';
 import { literalOrigin, parseAllowEntry, type EgressRule } from './egress.js';
 import { compileExpr, compileTemplate, type Expr, type Template } from './expr.js';
 import { compileTopics } from './glob.js';
 import type { ConfigIssue } from './issues.js';
-import type { Config, Expectation, RetryPolicy, Route, Source, Target, TestCase, VerifySettings } from './types.js';
+import type { Config, Expectation, RetryPolicy, Route, Source, Target, TestCase } from './types.js';
+import { whsecProblem } from '../verify/engine.js';
+import { compileHandshake, compileSplit, compileVerify, handshakeBindings, type VerifyContext } from './verify.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
 import type { PathSegment, YamlFile } from './yamldoc.js';
 
@@ -34,6 +34,8 @@ interface RawSource {
   id?: string;
   rateLimit?: string;
   respond?: { status?: number; headers?: Record<string, unknown>; body?: string };
+  handshake?: unknown[];
+  split?: string;
 }
 interface RawTarget {
   url: string;
@@ -75,7 +77,7 @@ interface RawTest {
   expect: RawExpectation[];
 }
 interface RawConfig {
-  server?: { port?: number; basePath?: string; maxBodySize?: string | number; publicUrl?: string; lease?: string; maxFanout?: number };
+  server?: { port?: number; basePath?: string; maxBodySize?: string | number; publicUrl?: string; lease?: string; maxFanout?: number; maxSplit?: number };
   store?: string;
   retention?: string;
   admin?: { token?: string; hosts?: string[] };
@@ -142,6 +144,8 @@ export function compileConfig(input: CompileInput): CompileOutput {
     return undefined;
   };
 
+  const verifyContext: VerifyContext = { error, warn, credential, expr, label };
+
   // server, store, admin, defaults
   const rawServer = isObject(raw.server) && !bad(['server']) ? raw.server : {};
   // PORT=0 asks the OS for any free port (tests use it).
@@ -153,6 +157,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     ...(rawServer.publicUrl ? { publicUrl: rawServer.publicUrl.replace(/\/+$/, '') } : {}),
     leaseMs: parseDuration(rawServer.lease ?? '60s') ?? 60_000,
     maxFanout: rawServer.maxFanout ?? 1000,
+    maxSplit: rawServer.maxSplit ?? 1000,
   };
   const store = env.SWITCHBOARD_STORE || (typeof raw.store === 'string' && !bad(['store']) ? raw.store : DEFAULT_STORE);
   const adminToken = isObject(raw.admin) && typeof raw.admin.token === 'string' ? raw.admin.token : env.SWITCHBOARD_ADMIN_TOKEN || undefined;
@@ -186,7 +191,9 @@ export function compileConfig(input: CompileInput): CompileOutput {
     const topic = typeof s.topic === 'string' ? expr([...at, 'topic'], s.topic) : undefined;
     const id = typeof s.id === 'string' ? expr([...at, 'id'], s.id) : undefined;
     const respondBody = isObject(s.respond) && typeof s.respond.body === 'string' ? expr([...at, 'respond', 'body'], s.respond.body) : undefined;
-    const verify = isObject(s.verify) && typeof s.verify.scheme === 'string' && !bad([...at, 'verify']) ? compileVerify([...at, 'verify'], s.verify) : undefined;
+    const verify = isObject(s.verify) && typeof s.verify.scheme === 'string' && !bad([...at, 'verify']) ? compileVerify([...at, 'verify'], s.verify, verifyContext) : undefined;
+    const handshake = !bad([...at, 'handshake']) ? compileHandshake([...at, 'handshake'], s.handshake, verify, verifyContext) : undefined;
+    const split = !bad([...at, 'split']) ? compileSplit([...at, 'split'], s.split, verify, verifyContext) : undefined;
     if (bad(at)) continue;
     const path = s.path ?? `/${name}`;
     const full = `${server.basePath}${path}`;
@@ -195,7 +202,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     const owner = pathOwners.get(path.replace(/\/+$/, '') || '/');
     if (owner) error(s.path ? [...at, 'path'] : at, `sources.${name}: path ${server.basePath}${path} is already used by source "${owner}"`, !s.path);
     else pathOwners.set(path.replace(/\/+$/, '') || '/', name);
-    if (!verify || (s.topic && !topic) || (s.id && !id) || (s.respond?.body && !respondBody)) continue;
+    if (!verify || !handshake || split === false || (s.topic && !topic) || (s.id && !id) || (s.respond?.body && !respondBody)) continue;
     const respond = s.respond ? { status: s.respond.status ?? 200, headers: stringMap(s.respond.headers), ...(respondBody ? { body: respondBody } : {}) } : undefined;
     sources.set(name, {
       name,
@@ -205,51 +212,10 @@ export function compileConfig(input: CompileInput): CompileOutput {
       ...(id ? { id } : {}),
       ...(s.rateLimit ? { rateLimit: parseRate(s.rateLimit) } : {}),
       ...(respond ? { respond } : {}),
+      handshake,
+      handshakeBindings: handshakeBindings(verify),
+      ...(split ? { split } : {}),
     });
-  }
-
-  function compileVerify(at: PathSegment[], v: RawVerify): VerifySettings | undefined {
-    const scheme = schemes.get(v.scheme);
-    if (!scheme) {
-      error([...at, 'scheme'], `${label(at)}: unknown verification scheme "${v.scheme}"${hint(v.scheme, schemes.keys())}`);
-      return undefined;
-    }
-    let ok = true;
-    for (const key of scheme.required) {
-      if (v[key] === undefined) {
-        error(at, `${label(at)}: scheme "${scheme.name}" needs "${key}"`, true);
-        ok = false;
-      }
-    }
-    const allowed = new Set<string>(['scheme', ...scheme.required, ...scheme.optional]);
-    for (const key of Object.keys(v)) {
-      if (!allowed.has(key)) warn([...at, key], `${label(at)}: "${key}" is not used by scheme "${scheme.name}" and is ignored`);
-    }
-    if (scheme.warning) warn([...at, 'scheme'], `${label(at.slice(0, -1))}: ${scheme.warning}`);
-    const list = v.secret === undefined ? [] : Array.isArray(v.secret) ? v.secret : [v.secret];
-    list.forEach((secret, i) => {
-      credential(Array.isArray(v.secret) ? [...at, 'secret', i] : [...at, 'secret'], secret);
-      if (typeof secret !== 'string') return; // a schema error already
-      const problem = scheme.checkSecret?.(secret);
-      if (problem) error(Array.isArray(v.secret) ? [...at, 'secret', i] : [...at, 'secret'], `${label(at)}.secret: ${problem}`);
-    });
-    for (const key of ['password', 'verifyToken'] as VerifyKey[]) credential([...at, key], v[key]);
-    if (!ok) return undefined;
-    const str = (key: VerifyKey) => (typeof v[key] === 'string' ? (v[key] as string) : undefined);
-    const settings: VerifySettings = {
-      scheme,
-      secrets: list,
-      algorithm: (str('algorithm') as VerifySettings['algorithm']) ?? 'sha256',
-      encoding: (str('encoding') as VerifySettings['encoding']) ?? 'hex',
-      signed: str('signed') ?? (str('timestampHeader') ? '{timestamp}.{body}' : '{body}'),
-      toleranceMs: parseDuration(str('tolerance') ?? '5m') ?? 300_000,
-    };
-    const optionalKeys: VerifyKey[] = ['header', 'prefix', 'timestampHeader', 'url', 'verifyToken', 'publicKey', 'username', 'password'];
-    for (const key of optionalKeys) if (str(key) !== undefined) (settings as unknown as Record<string, unknown>)[key] = str(key);
-    if (settings.signed.includes('{timestamp}') && !settings.timestampHeader && scheme.name === 'hmac') {
-      error([...at, 'signed'], `${label(at)}: "signed" uses {timestamp} but no timestampHeader is set`);
-    }
-    return settings;
   }
 
   // egress: the origins written in target URLs, and egress.allow
@@ -307,7 +273,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     if (urlPw) secrets.add(urlPw);
     if (isObject(t.sign) && typeof t.sign.secret === 'string') {
       secrets.add(t.sign.secret);
-      const problem = schemes.get('standard-webhooks')!.checkSecret!(t.sign.secret);
+      const problem = whsecProblem(t.sign.secret);
       if (problem) error([...at, 'sign', 'secret'], `${label(at)}.sign.secret: ${problem}`);
       else sign = { key: Buffer.from(t.sign.secret.replace(/^whsec_/, ''), 'base64') };
     }

@@ -65,6 +65,12 @@ function compileShared(text: string): jsonata.Expression {
   return compiled;
 }
 
+/** An expression written in Switchboard's own code (a preset's rule): a syntax error is a bug, thrown. */
+export function plainExpr(text: string): Expr {
+  const compiled = compileShared(text);
+  return { text, evaluate: (input, bindings) => compiled.evaluate(input, bindings as Record<string, unknown>) };
+}
+
 /**
  * Compiles `text`, which sits at `valueOffset` inside the string value of
  * `node`. `label` names the place for the message (`routes[0].transform`).

@@ -1,5 +1,6 @@
 // The compiled config: an immutable value built once per load and passed to
 // everything that needs it. A reload builds a new one and swaps it whole.
+import type { EngineSettings } from '../verify/engine.js';
 import type { Scheme } from '../verify/types.js';
 import type { Egress } from './egress.js';
 import type { Expr, Template } from './expr.js';
@@ -11,18 +12,32 @@ export interface VerifySettings {
   readonly scheme: Scheme;
   /** Every accepted secret (rotation: any one may match). */
   readonly secrets: readonly string[];
+  /** The HMAC keys the secrets stand for (decoded by secretEncoding), in the same order. */
+  readonly keys: readonly Buffer[];
+  /** The hmac or signature engine's settings: the preset's with the user's keys over them. */
+  readonly engine?: EngineSettings;
+  /** The token engine's header (lower-cased) and prefix. */
+  readonly token?: { readonly header: string; readonly prefix: string };
+  /** The header that carries the signature or token, whatever its name: masked wherever headers are shown. */
   readonly header?: string;
-  readonly algorithm: 'sha1' | 'sha256' | 'sha512';
-  readonly encoding: 'hex' | 'base64';
-  readonly prefix?: string;
-  readonly timestampHeader?: string;
-  readonly signed: string;
   readonly toleranceMs: number;
   readonly url?: string;
   readonly verifyToken?: string;
   readonly publicKey?: string;
   readonly username?: string;
   readonly password?: string;
+  /** Values of the scheme's own keys (`allowSha1`). */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/** A provider probe answered instead of stored: the preset's rules, then the source's own. */
+export interface HandshakeRule {
+  readonly when: Expr;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Expr;
+  /** Checked before the signature (a probe the provider does not sign). */
+  readonly unsigned: boolean;
 }
 
 export interface Source {
@@ -36,6 +51,11 @@ export interface Source {
   readonly id?: Expr;
   readonly rateLimit?: Rate;
   readonly respond?: { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body?: Expr };
+  readonly handshake: readonly HandshakeRule[];
+  /** Bound in handshake expressions: $hmac and $tokenEquals keyed with this source's secrets. */
+  readonly handshakeBindings: Readonly<Record<string, unknown>>;
+  /** One event per element of this expression's array (a batched body). */
+  readonly split?: Expr;
 }
 
 export interface RetryPolicy {
@@ -107,6 +127,8 @@ export interface Config {
     readonly leaseMs: number;
     /** Most calls one delivery may make (`each` items). */
     readonly maxFanout: number;
+    /** Most events one batched request may become (`split:`); past it, 413. */
+    readonly maxSplit: number;
   };
   readonly store: string;
   /** Settled events older than this are pruned. */

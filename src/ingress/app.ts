@@ -2,15 +2,15 @@
 // answer handshakes → store the event and its deliveries (one transaction) →
 // 200. Nothing is acknowledged before it is committed.
 import { Hono, type Context } from 'hono';
-import type { Config, Source } from '../config/types.js';
+import type { Config, Route, Source } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import { verdictCode, type Metrics, type RefusalCode } from '../observe/metrics.js';
 import { createRedactor, MASK, SENSITIVE_HEADER } from '../observe/redact.js';
 import { TokenBucket } from '../lib/token-bucket.js';
-import type { Store } from '../store/types.js';
+import type { IngestResult, NewEvent, Store } from '../store/types.js';
 import type { Reply, SignedRequest } from '../verify/types.js';
 import { parseBody } from '../lib/body.js';
-import { identify } from './event.js';
+import { handshakeReply, identify } from './event.js';
 import type { IncomingMessage } from 'node:http';
 import { readBody, readNodeBody } from './read-body.js';
 import type { RejectionLog } from './rejections.js';
@@ -83,17 +83,18 @@ export function ingressApp(deps: IngressDeps): Hono {
       return c.json({ error: shown }, status as 400, extraHeaders);
     };
 
-    if (method === 'GET' && scheme.challenge) {
-      const reply = scheme.challenge({ method, url: publicUrl, headers, query, rawBody: Buffer.alloc(0), now: now() }, source.verify);
-      if (reply) {
-        if (reply.status >= 400) return refuse(reply.status, 'handshake_refused', reply.body);
-        deps.metrics?.handshake(source.name);
-        deps.log.info({ source: source.name, status: reply.status }, 'handshake answered');
-        return send(c, reply);
-      }
-    }
+    const answer = (reply: Reply) => {
+      if (reply.status >= 400) return refuse(reply.status, 'handshake_refused', reply.body || 'handshake refused');
+      deps.metrics?.handshake(source.name);
+      deps.log.info({ source: source.name, status: reply.status }, 'handshake answered');
+      return send(c, reply);
+    };
+    const rules = source.handshake;
     if (method !== 'POST') {
-      return c.json({ error: 'method not allowed' }, 405, { Allow: scheme.challenge ? 'GET, POST' : 'POST' });
+      // A probe without a body to verify (Meta's GET hub.challenge, Trello's HEAD): rules only.
+      const reply = rules.length ? await handshakeReply(source, rules, { method, headers, query, payload: undefined }, false, deps.log) : undefined;
+      if (reply) return answer(reply);
+      return c.json({ error: 'method not allowed' }, 405, { Allow: rules.length ? 'GET, HEAD, POST' : 'POST' });
     }
 
     const bucket = index.buckets.get(source.name);
@@ -108,21 +109,33 @@ export function ingressApp(deps: IngressDeps): Hono {
       return refuse(400, 'body_unreadable', 'body could not be read');
     }
     const rawBody = read.body;
+    const contentType = headers['content-type'];
+    // Parsed once, when first needed: by a scheme that reads the body (Mailgun), an unsigned probe, or the routes.
+    let parsedOnce: ReturnType<typeof parseBody> | undefined;
+    const parse = () => (parsedOnce ??= parseBody(rawBody, contentType));
+    const payload = () => {
+      const p = parse();
+      return p.ok ? p.payload : undefined;
+    };
 
-    const signed: SignedRequest = { method, url: publicUrl, headers, query, rawBody, now: now() };
+    if (rules.some((r) => r.unsigned)) {
+      const reply = await handshakeReply(source, rules, { method, headers, query, payload: payload() }, true, deps.log);
+      if (reply) return answer(reply);
+    }
+
+    const signed: SignedRequest = { method, url: publicUrl, headers, query, rawBody, now: now(), payload };
     const verdict = scheme.verify(signed, source.verify);
     if (!verdict.ok) return refuse(401, verdictCode(verdict.reason), verdict.reason, verdict.headers);
 
-    const contentType = headers['content-type'];
-    const parsed = parseBody(rawBody, contentType);
+    const parsed = parse();
     if (!parsed.ok) return refuse(400, 'bad_body', withoutQuotedBody(parsed.error));
 
-    const handshake = scheme.handshake?.(parsed.payload, source.verify);
-    if (handshake) {
-      deps.metrics?.handshake(source.name);
-      deps.log.info({ source: source.name, status: handshake.status }, 'handshake answered');
-      return send(c, handshake);
+    if (rules.length) {
+      const reply = await handshakeReply(source, rules, { method, headers, query, payload: parsed.payload }, false, deps.log);
+      if (reply) return answer(reply);
     }
+
+    if (source.split) return ingestSplit(c, source, config, { headers, query, payload: parsed.payload, contentType }, started, refuse);
 
     const who = await identify(source, { headers, query, payload: parsed.payload });
     for (const problem of who.problems) deps.log.warn({ source: source.name, problem: shorten(redact.text(problem)) }, 'topic or id expression failed');
@@ -188,6 +201,67 @@ export function ingressApp(deps: IngressDeps): Hono {
     if (accepted) return send(c, accepted);
     return c.json(result.duplicate ? { id: result.eventId, duplicate: true } : { id: result.eventId }, 200);
   });
+
+  /**
+   * A batched body (`split:`): one event per element — each with its own topic,
+   * id, dedup and routes — committed together in one transaction before the
+   * single answer.
+   */
+  async function ingestSplit(
+    c: Context,
+    source: Source,
+    config: Config,
+    req: { headers: Record<string, string>; query: Record<string, string>; payload: unknown; contentType: string | undefined },
+    started: number,
+    refuse: (status: number, code: RefusalCode, reason: string) => Response,
+  ): Promise<Response> {
+    const redact = createRedactor(config.secrets);
+    let items: unknown;
+    try {
+      items = await source.split!.evaluate(req.payload, { headers: req.headers, query: req.query, source: source.name });
+    } catch (err) {
+      return refuse(400, 'bad_body', `split: ${(err as Error).message}`);
+    }
+    const list = items === undefined || items === null ? [] : Array.isArray(items) ? (items as unknown[]) : [items];
+    if (list.length > config.server.maxSplit) return refuse(413, 'too_many_events', `the body holds ${list.length} events; at most ${config.server.maxSplit} (server.maxSplit)`);
+    const receivedAt = now();
+    const headers = maskCredentials(req.headers, source);
+    const events: NewEvent[] = [];
+    const matchedPer: (readonly Route[])[] = [];
+    for (const item of list) {
+      const who = await identify(source, { headers: req.headers, query: req.query, payload: item });
+      for (const problem of who.problems) deps.log.warn({ source: source.name, problem: shorten(redact.text(problem)) }, 'topic or id expression failed');
+      const matched = config.routesFor(source.name, who.topic);
+      matchedPer.push(matched);
+      events.push({
+        source: source.name,
+        topic: who.topic,
+        ...(who.deliveryId !== undefined ? { deliveryId: who.deliveryId } : {}),
+        receivedAt,
+        headers,
+        body: Buffer.from(JSON.stringify(item ?? null)),
+        contentType: 'application/json',
+        query: req.query,
+        routes: matched.map((r) => r.name),
+      });
+    }
+    let results: IngestResult[];
+    try {
+      results = await deps.store.ingestMany(events);
+    } catch (err) {
+      events.forEach((e, i) => deps.metrics?.webhook(source.name, matchedPer[i]!, e.topic, 'store_error'));
+      deps.log.error({ source: source.name, err: shorten(redact.text((err as Error).message)) }, 'store failed: webhook not accepted');
+      return c.json({ error: 'store unavailable, retry later' }, 503, { 'Retry-After': '5' });
+    }
+    if (results.some((r) => r.deliveries > 0)) deps.onAccepted?.();
+    results.forEach((r, i) => deps.metrics?.webhook(source.name, matchedPer[i]!, events[i]!.topic, r.duplicate ? 'duplicate' : 'accepted'));
+    const duplicates = results.filter((r) => r.duplicate).length;
+    deps.log.info({ source: source.name, events: results.length, duplicates, routes: results.reduce((n, r) => n + r.deliveries, 0), status: 200, ms: elapsed(started) }, 'webhook batch accepted');
+    if (source.respond && !source.respond.body) return send(c, { status: source.respond.status, headers: source.respond.headers, body: '' });
+    const accepted = source.verify.scheme.accepted?.();
+    if (accepted) return send(c, accepted);
+    return c.json({ ids: results.map((r) => r.eventId), ...(duplicates ? { duplicates } : {}) }, 200);
+  }
 
   return app;
 }

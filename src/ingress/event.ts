@@ -1,7 +1,9 @@
 // What an incoming webhook is about: its topic and the sender's delivery id,
 // from the source's own expressions or its scheme's preset rules. Shared by
 // the server and by `try`/`test`, so a dry run sees exactly what the server would.
-import type { Source } from '../config/types.js';
+import type { HandshakeRule, Source } from '../config/types.js';
+import type { Logger } from '../observe/log.js';
+import type { Reply } from '../verify/types.js';
 
 export interface IncomingRequest {
   /** Lower-cased header names. */
@@ -29,7 +31,7 @@ export async function identify(source: Source, req: IncomingRequest): Promise<Ev
     } catch (err) {
       problems.push(`topic expression failed: ${(err as Error).message}`);
     }
-  } else topic = source.verify.scheme.topic?.(view);
+  } else topic = await source.verify.scheme.topic?.(view);
   let deliveryId: string | undefined;
   if (source.id) {
     try {
@@ -37,7 +39,7 @@ export async function identify(source: Source, req: IncomingRequest): Promise<Ev
     } catch (err) {
       problems.push(`id expression failed: ${(err as Error).message}`);
     }
-  } else deliveryId = source.verify.scheme.id?.(view);
+  } else deliveryId = await source.verify.scheme.id?.(view);
   return { topic: topic ?? '', ...(deliveryId ? { deliveryId } : {}), problems };
 }
 
@@ -46,4 +48,40 @@ function scalarText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return JSON.stringify(v);
+}
+
+/** Truthy as a rule's `when` means it: true, or any value but false, 0, '' and nothing. */
+function truthy(v: unknown): boolean {
+  return v !== undefined && v !== null && v !== false && v !== 0 && v !== '' && !(Array.isArray(v) && v.length === 0);
+}
+
+/**
+ * The answer to a provider's probe (Slack's url_verification, Zoom's URL
+ * validation, Meta's hub.challenge), from the first rule whose `when` holds;
+ * `unsigned` picks the rules checked before the signature. A rule that fails to
+ * evaluate is logged and skipped.
+ */
+export async function handshakeReply(
+  source: Source,
+  rules: readonly HandshakeRule[],
+  req: { method: string; headers: Readonly<Record<string, string>>; query: Readonly<Record<string, string>>; payload: unknown },
+  unsigned: boolean,
+  log?: Logger,
+): Promise<Reply | undefined> {
+  const bindings = { method: req.method, headers: req.headers, query: req.query, source: source.name, ...source.handshakeBindings };
+  for (const rule of rules) {
+    if (rule.unsigned !== unsigned) continue;
+    try {
+      if (!truthy(await rule.when.evaluate(req.payload, bindings))) continue;
+      const value = rule.body ? await rule.body.evaluate(req.payload, bindings) : undefined;
+      const isText = value === undefined || value === null || typeof value === 'string';
+      const body = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+      const hasType = Object.keys(rule.headers).some((h) => h.toLowerCase() === 'content-type');
+      const headers = hasType || body === '' ? { ...rule.headers } : { ...rule.headers, 'Content-Type': isText ? 'text/plain; charset=utf-8' : 'application/json' };
+      return { status: rule.status, headers, body };
+    } catch (err) {
+      log?.warn({ source: source.name, rule: rule.when.text.slice(0, 80), err: (err as Error).message.slice(0, 200) }, 'handshake rule failed');
+    }
+  }
+  return undefined;
 }

@@ -32,7 +32,8 @@ export type RefusalCode =
   | 'body_unreadable'
   | 'bad_body'
   | 'rate_limited'
-  | 'handshake_refused';
+  | 'handshake_refused'
+  | 'too_many_events';
 
 const VERDICT_CODES: Record<RejectReason, RefusalCode> = {
   'missing signature': 'signature_missing',

@@ -3,6 +3,7 @@
 // check a request is genuine, any handshake its provider requires, and how its
 // provider names events (topic) and deliveries (id).
 import type { VerifySettings } from '../config/types.js';
+import type { PresetSpec } from './spec.js';
 
 /** What a scheme sees of an incoming request. Header names are lower-cased. */
 export interface EventView {
@@ -10,9 +11,6 @@ export interface EventView {
   readonly query: Readonly<Record<string, string>>;
   readonly payload: unknown;
 }
-
-/** The `verify:` keys a scheme may use (besides `scheme`). */
-export type VerifyKey = 'secret' | 'header' | 'algorithm' | 'encoding' | 'prefix' | 'timestampHeader' | 'signed' | 'tolerance' | 'url' | 'verifyToken' | 'publicKey' | 'username' | 'password';
 
 /** What a scheme checks: the request exactly as it arrived. */
 export interface SignedRequest {
@@ -25,6 +23,8 @@ export interface SignedRequest {
   readonly rawBody: Buffer;
   /** Milliseconds since the epoch: the clock to check timestamps against. */
   readonly now: number;
+  /** The parsed body, for schemes that read the signature or signed fields from it (parsed once, on first use). */
+  readonly payload?: () => unknown;
 }
 
 export interface SignContext {
@@ -34,6 +34,8 @@ export interface SignContext {
   /** A fresh delivery id, for schemes that carry one. */
   readonly id: string;
   readonly contentType: string;
+  /** Headers the caller adds (a signed text may name them). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Short, fixed reasons: they are shown to senders and in the inspector, so they never hold data. */
@@ -61,35 +63,30 @@ export interface Reply {
   readonly body: string;
 }
 
+/** A scheme as the server runs it: its declaration (spec.ts), resolved by the registry. */
 export interface Scheme {
   readonly name: string;
   /** One line for docs and `validate` output. */
   readonly summary: string;
-  readonly required: readonly VerifyKey[];
-  readonly optional: readonly VerifyKey[];
+  readonly spec: PresetSpec;
+  readonly engine: 'hmac' | 'signature' | 'token' | 'basic' | 'none' | 'custom';
+  /** The `verify:` keys a user may set (besides `scheme`). */
+  readonly keys: readonly string[];
+  readonly required: readonly string[];
   /** The provider's event name, e.g. `issue_comment.created`. */
-  topic?(event: EventView): string | undefined;
+  topic?(event: EventView): string | undefined | Promise<string | undefined>;
   /** The provider's delivery id, used to absorb resends. */
-  id?(event: EventView): string | undefined;
+  id?(event: EventView): string | undefined | Promise<string | undefined>;
   /** A config warning for this scheme, if any (e.g. `none`). */
   readonly warning?: string;
-  /** Why a secret cannot work with this scheme (checked at load), or undefined. */
-  checkSecret?(secret: string): string | undefined;
-  /** Is the request genuine? Runs on the raw bytes, before the body is parsed. */
+  /** Is the request genuine? Runs on the raw bytes (the parsed body on demand). */
   verify(req: SignedRequest, settings: VerifySettings): Verdict;
-  /**
-   * After verification: a provider's setup or liveness message that is answered
-   * and not stored (Slack url_verification, Discord PING).
-   */
-  handshake?(payload: unknown, settings: VerifySettings): Reply | undefined;
-  /** A GET the provider sends to confirm the endpoint (Meta's hub.challenge). */
-  challenge?(req: SignedRequest, settings: VerifySettings): Reply | undefined;
   /** The answer to an accepted webhook when the source sets no `respond` (Twilio wants TwiML). */
   accepted?(): Reply;
   /**
    * Signs a body as the provider would, for `switchboard send` (local testing):
    * the headers to add. Absent when signing needs something the config does not
-   * hold (Discord's private key).
+   * hold (a private key).
    */
   sign?(body: Buffer, settings: VerifySettings, ctx: SignContext): Record<string, string>;
 }

@@ -9,7 +9,7 @@ describe('a valid config', () => {
   it('compiles with defaults applied', () => {
     const { config, issues } = load(MINIMAL);
     expect(issues).toEqual([]);
-    expect(config!.server).toEqual({ port: 8080, basePath: '/hooks', maxBodySize: 1024 * 1024, leaseMs: 60_000, maxFanout: 1000 });
+    expect(config!.server).toEqual({ port: 8080, basePath: '/hooks', maxBodySize: 1024 * 1024, leaseMs: 60_000, maxFanout: 1000, maxSplit: 1000 });
     expect(config!.retentionMs).toBe(7 * 86_400_000);
     expect(config!.store).toBe('sqlite:./data/switchboard.db');
     expect(config!.defaults).toEqual({ timeoutMs: 10_000, retry: { attempts: 10, initialDelayMs: 1000, maxDelayMs: 3_600_000 } });
@@ -141,7 +141,7 @@ describe('bad input: one clear, positioned error each', () => {
 
   it('hmac needs a header', () => {
     const { errors } = load(MINIMAL.replace('scheme: github', 'scheme: hmac'));
-    expect(errors).toEqual(['routes.yaml:4:5: sources.github.verify: scheme "hmac" needs "header"']);
+    expect(errors).toEqual(['routes.yaml:4:5: sources.github.verify: say where the signature is: "header" (a header name) or "signatureFrom" (a path into the body)']);
   });
 
   it('a JSONata syntax error in a multi-line transform points inside the block', () => {
@@ -218,13 +218,16 @@ describe('bad input: one clear, positioned error each', () => {
     expect(errors.map((e) => e.split(':').slice(1, 3).join(':'))).toEqual(['5:15', '13:13', '14:14', '15:17']);
   });
 
-  it('warns, without failing, about scheme: none and unused verify keys', () => {
+  it('warns about scheme: none; a key the scheme does not take is an error (it was silently ignored: a typo or a wrong scheme)', () => {
     const { config, lines } = load(MINIMAL.replace('scheme: github', 'scheme: none'));
-    expect(config).toBeDefined();
+    expect(config).toBeUndefined();
     expect(lines).toEqual([
       'routes.yaml:5:7: warning: sources.github: verification is off (scheme: none): anyone who can reach this URL can send events',
-      'routes.yaml:6:7: warning: sources.github.verify: "secret" is not used by scheme "none" and is ignored',
+      'routes.yaml:6:7: sources.github.verify.secret: scheme "none" has no setting "secret" (its settings: verifyToken)',
     ]);
+    const { config: ok, lines: warned } = load(MINIMAL.replace('scheme: github', 'scheme: none').replace(/\n\s*secret: test-secret-not-real/, ''));
+    expect(ok).toBeDefined();
+    expect(warned).toEqual(['routes.yaml:5:7: warning: sources.github: verification is off (scheme: none): anyone who can reach this URL can send events']);
   });
 
   it('egress: hosts of target URLs are allowed, plus egress.allow; a templated host warns when the list is empty', () => {

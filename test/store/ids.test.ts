@@ -20,4 +20,10 @@ describe('newId', () => {
     expect(ids.every((id) => id.slice(0, 16) <= later.slice(0, 16))).toBe(true);
     expect(later > ids[0]!).toBe(true);
   });
+
+  it('made in one burst (the events of one split batch), they sort in the order they were made', () => {
+    // Before the in-millisecond sequence, ids of the same millisecond sorted at random.
+    const ids = Array.from({ length: 5000 }, () => newId('evt'));
+    expect([...ids].sort()).toEqual(ids);
+  });
 });

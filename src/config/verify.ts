@@ -1,0 +1,261 @@
+// A source's `verify:` block, `handshake:` rules and `split:` compiled against
+// its scheme's declaration: the preset's settings with the user's keys over
+// them, every problem positioned at its key with a did-you-mean.
+import { hmac as mac, safeEqualText } from '../verify/crypto.js';
+import { compileSigned, hasTimestamp, parsePublicKey, secretKey, SIGNED_PARTS, type EngineSettings } from '../verify/engine.js';
+import { CREDENTIAL_KEYS, type ENGINE_KEYS } from '../verify/keys.js';
+import { schemes } from '../verify/registry.js';
+import type { AsymmetricAlgorithm, HeaderFormat, HmacAlgorithm, HmacDefaults, SecretEncoding, SignatureEncoding, TimestampFormat } from '../verify/spec.js';
+import { hint } from './didyoumean.js';
+import { plainExpr, type Expr } from './expr.js';
+import type { HandshakeRule, VerifySettings } from './types.js';
+import { parseDuration } from './units.js';
+import type { PathSegment } from './yamldoc.js';
+
+export interface VerifyContext {
+  error(path: readonly PathSegment[], message: string, key?: boolean): void;
+  warn(path: readonly PathSegment[], message: string, key?: boolean): void;
+  credential(path: readonly PathSegment[], value: unknown): void;
+  expr(path: readonly PathSegment[], text: string): Expr | undefined;
+  label(path: readonly PathSegment[]): string;
+}
+
+const HMAC_ALGORITHMS = new Set(['sha1', 'sha256', 'sha512']);
+const ASYMMETRIC = new Set(['ed25519', 'ecdsa-p256-sha256', 'rsa-sha256']);
+
+/** `0`, `"0"` or a duration; undefined when it is none of them. */
+export function toleranceMs(v: unknown): number | undefined {
+  if (v === 0 || v === '0') return 0;
+  return typeof v === 'string' ? parseDuration(v) : undefined;
+}
+
+export function compileVerify(at: PathSegment[], v: Record<string, unknown>, ctx: VerifyContext): VerifySettings | undefined {
+  const { error, label } = ctx;
+  const scheme = schemes.get(v.scheme as string);
+  if (!scheme) {
+    error([...at, 'scheme'], `${label(at)}: unknown verification scheme "${String(v.scheme)}"${hint(String(v.scheme), schemes.keys())}`);
+    return undefined;
+  }
+  const spec = scheme.spec;
+  let ok = true;
+  for (const key of scheme.required) {
+    if (v[key] === undefined) {
+      error(at, `${label(at)}: scheme "${scheme.name}" needs "${key}"`, true);
+      ok = false;
+    }
+  }
+  const extra = spec.extraKeys ?? {};
+  const allowed = new Set<string>(['scheme', ...scheme.keys, ...Object.keys(extra)]);
+  for (const key of Object.keys(v)) {
+    if (allowed.has(key)) continue;
+    const others = [...allowed].filter((k) => k !== 'scheme');
+    error([...at, key], `${label([...at, key])}: scheme "${scheme.name}" has no setting "${key}"${hint(key, others) || (others.length ? ` (its settings: ${others.join(', ')})` : '')}`, true);
+    ok = false;
+  }
+  if (scheme.warning) ctx.warn([...at, 'scheme'], `${label(at.slice(0, -1))}: ${scheme.warning}`);
+
+  const secrets = v.secret === undefined ? [] : Array.isArray(v.secret) ? (v.secret as unknown[]) : [v.secret];
+  const secretPath = (i: number): PathSegment[] => (Array.isArray(v.secret) ? [...at, 'secret', i] : [...at, 'secret']);
+  secrets.forEach((secret, i) => ctx.credential(secretPath(i), secret));
+  for (const key of CREDENTIAL_KEYS) if (key !== 'secret') ctx.credential([...at, key], v[key]);
+
+  const str = (key: string): string | undefined => (typeof v[key] === 'string' ? (v[key] as string) : undefined);
+  const defaults = (spec.hmac ?? spec.signature ?? {}) as HmacDefaults & { algorithm?: string };
+  const pick = <T>(key: (typeof ENGINE_KEYS)[number]): T | undefined => (v[key] !== undefined ? (v[key] as T) : (defaults[key as keyof HmacDefaults] as T | undefined));
+
+  const tolRaw = v.tolerance ?? defaults.tolerance ?? '5m';
+  const tol = toleranceMs(tolRaw);
+  if (tol === undefined) {
+    error([...at, 'tolerance'], `${label([...at, 'tolerance'])}: "${String(tolRaw)}" is not a duration like 30s or 5m (or 0 to not check age)`);
+    ok = false;
+  }
+
+  const secretEncoding = pick<SecretEncoding>('secretEncoding') ?? 'utf8';
+  const keys: Buffer[] = [];
+  secrets.forEach((secret, i) => {
+    if (typeof secret !== 'string') return; // a schema error already
+    const problem = spec.checkSecret?.(secret, { secretEncoding });
+    if (problem) {
+      error(secretPath(i), `${label(secretPath(i))}: ${problem}`);
+      ok = false;
+      return;
+    }
+    const key = secretKey(secret, secretEncoding);
+    if (!key) {
+      error(secretPath(i), `${label(secretPath(i))}: not valid ${secretEncoding === 'whsec' ? 'whsec_ (base64)' : secretEncoding} text, as secretEncoding says it is`);
+      ok = false;
+      return;
+    }
+    keys.push(key);
+  });
+
+  let engine: EngineSettings | undefined;
+  if (scheme.engine === 'hmac' || scheme.engine === 'signature') {
+    engine = compileEngine(at, v, scheme.engine, pick, tol ?? 0, ctx);
+    if (!engine) ok = false;
+  }
+  const token =
+    scheme.engine === 'token'
+      ? (() => {
+          const header = (str('header') ?? spec.token?.header ?? 'authorization').toLowerCase();
+          return { header, prefix: str('prefix') ?? spec.token?.prefix ?? (header === 'authorization' ? 'Bearer ' : '') };
+        })()
+      : undefined;
+
+  const options: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(extra)) options[key] = v[key] ?? schema.default;
+  if (!ok) return undefined;
+  const header = engine?.header ?? token?.header ?? spec.signatureHeader?.toLowerCase();
+  return {
+    scheme,
+    secrets: secrets as string[],
+    keys,
+    ...(engine ? { engine } : {}),
+    ...(token ? { token } : {}),
+    ...(header ? { header } : {}),
+    toleranceMs: tol ?? 300_000,
+    ...(str('url') ? { url: str('url') } : {}),
+    ...(str('verifyToken') ? { verifyToken: str('verifyToken') } : {}),
+    ...(str('publicKey') ? { publicKey: str('publicKey') } : {}),
+    ...(str('username') ? { username: str('username') } : {}),
+    ...(str('password') ? { password: str('password') } : {}),
+    options,
+  };
+}
+
+function compileEngine(
+  at: PathSegment[],
+  v: Record<string, unknown>,
+  kind: 'hmac' | 'signature',
+  pick: <T>(key: (typeof ENGINE_KEYS)[number]) => T | undefined,
+  tolerance: number,
+  ctx: VerifyContext,
+): EngineSettings | undefined {
+  const { error, label } = ctx;
+  const where = (key: string): PathSegment[] => (v[key] !== undefined ? [...at, key] : [...at, 'scheme']);
+  let ok = true;
+  const header = pick<string>('header');
+  const signatureFrom = pick<string>('signatureFrom');
+  if (header === undefined && signatureFrom === undefined) {
+    error(at, `${label(at)}: say where the signature is: "header" (a header name) or "signatureFrom" (a path into the body)`, true);
+    ok = false;
+  }
+  const algorithm = pick<string>('algorithm') ?? (kind === 'hmac' ? 'sha256' : undefined);
+  if (kind === 'hmac' && !HMAC_ALGORITHMS.has(algorithm!)) {
+    error(where('algorithm'), `${label([...at, 'algorithm'])}: "${algorithm}" is not an HMAC hash: use sha1, sha256 or sha512 (or scheme: signature for public-key algorithms)`);
+    ok = false;
+  }
+  if (kind === 'signature' && (algorithm === undefined || !ASYMMETRIC.has(algorithm))) {
+    error(where('algorithm'), `${label([...at, 'algorithm'])}: scheme signature needs a public-key algorithm: ed25519, ecdsa-p256-sha256 or rsa-sha256`);
+    ok = false;
+  }
+  const signedText = pick<string>('signed') ?? '{body}';
+  const signed = compileSigned(signedText);
+  if (!Array.isArray(signed)) {
+    error(
+      where('signed'),
+      `${label([...at, 'signed'])}: ${signed.error}${
+        hint(
+          signed.part,
+          SIGNED_PARTS.map((p) => p.split(':')[0]!),
+        ) || ''
+      } (parts: ${SIGNED_PARTS.map((p) => `{${p}}`).join(', ')})`,
+    );
+    return undefined;
+  }
+  const rawFormat = pick<Partial<HeaderFormat>>('format');
+  const format = rawFormat
+    ? { pairs: rawFormat.pairs ?? ',', kv: rawFormat.kv ?? '=', signature: rawFormat.signature!, ...(rawFormat.timestamp ? { timestamp: rawFormat.timestamp } : {}) }
+    : undefined;
+  const timestampHeader = pick<string>('timestampHeader')?.toLowerCase();
+  const timestampFrom = pick<string>('timestampFrom');
+  const settings: EngineSettings = {
+    ...(header !== undefined ? { header: header.toLowerCase() } : {}),
+    ...(signatureFrom !== undefined ? { signatureFrom } : {}),
+    prefix: pick<string>('prefix') ?? '',
+    algorithm: algorithm as HmacAlgorithm | AsymmetricAlgorithm,
+    encoding: pick<SignatureEncoding>('encoding') ?? 'hex',
+    ...(format ? { format } : {}),
+    ...(timestampHeader ? { timestampHeader } : {}),
+    ...(timestampFrom ? { timestampFrom } : {}),
+    timestampFormat: pick<TimestampFormat>('timestampFormat') ?? 'seconds',
+    toleranceMs: tolerance,
+    signed,
+    signedText,
+  };
+  if (signed.some((p) => p.kind === 'timestamp') && !hasTimestamp(settings)) {
+    error(where('signed'), `${label([...at, 'signed'])}: uses {timestamp} but nothing says where the timestamp is (timestampHeader, timestampFrom or format.timestamp)`);
+    ok = false;
+  }
+  if (kind === 'signature' && typeof v.publicKey === 'string') {
+    const key = parsePublicKey(v.publicKey, algorithm as AsymmetricAlgorithm);
+    if (typeof key === 'string') {
+      error([...at, 'publicKey'], `${label([...at, 'publicKey'])}: ${key}`);
+      ok = false;
+    } else if (ok) return { ...settings, publicKey: key };
+  }
+  return ok ? settings : undefined;
+}
+
+/** What handshake expressions may call: $hmac and $tokenEquals, keyed with the source's own secrets. */
+export function handshakeBindings(s: VerifySettings): Record<string, unknown> {
+  return {
+    hmac: (algorithm: unknown, text: unknown, encoding: unknown) => {
+      const alg = typeof algorithm === 'string' && HMAC_ALGORITHMS.has(algorithm) ? (algorithm as HmacAlgorithm) : undefined;
+      const enc = encoding === undefined ? 'hex' : encoding;
+      if (!alg || typeof text !== 'string' || (enc !== 'hex' && enc !== 'base64' && enc !== 'base64url')) return undefined;
+      const key = s.keys[0] ?? (s.secrets[0] !== undefined ? Buffer.from(s.secrets[0]) : undefined);
+      return key ? mac(alg, key, text).toString(enc) : undefined;
+    },
+    tokenEquals: (text: unknown) => {
+      const expected = s.verifyToken ?? s.secrets[0];
+      return typeof text === 'string' && expected !== undefined && safeEqualText(text, expected);
+    },
+  };
+}
+
+interface RawRule {
+  when?: unknown;
+  respond?: { status?: unknown; headers?: Record<string, unknown>; body?: unknown };
+}
+
+/** The preset's rules, then the source's own (`handshake:`). */
+export function compileHandshake(at: PathSegment[], own: unknown, s: VerifySettings | undefined, ctx: VerifyContext): HandshakeRule[] | undefined {
+  const rules: HandshakeRule[] = [];
+  let ok = true;
+  if (Array.isArray(own)) {
+    own.forEach((raw: RawRule, i) => {
+      const here: PathSegment[] = [...at, i];
+      if (typeof raw?.when !== 'string') return; // a schema error already
+      const when = ctx.expr([...here, 'when'], raw.when);
+      const body = typeof raw.respond?.body === 'string' ? ctx.expr([...here, 'respond', 'body'], raw.respond.body) : undefined;
+      if (!when || (typeof raw.respond?.body === 'string' && !body)) {
+        ok = false;
+        return;
+      }
+      rules.push({
+        when,
+        status: typeof raw.respond?.status === 'number' ? raw.respond.status : 200,
+        headers: Object.fromEntries(Object.entries(raw.respond?.headers ?? {}).map(([k, x]) => [k, String(x)])),
+        ...(body ? { body } : {}),
+        unsigned: false,
+      });
+    });
+  }
+  for (const r of s?.scheme.spec.handshake ?? []) {
+    rules.push({
+      when: plainExpr(r.when),
+      status: r.respond.status ?? 200,
+      headers: r.respond.headers ?? {},
+      ...(r.respond.body !== undefined ? { body: plainExpr(r.respond.body) } : {}),
+      unsigned: r.unsigned === true,
+    });
+  }
+  return ok ? rules : undefined;
+}
+
+/** The source's own `split:`, else its preset's. */
+export function compileSplit(at: PathSegment[], own: unknown, s: VerifySettings | undefined, ctx: VerifyContext): Expr | undefined | false {
+  if (typeof own === 'string') return ctx.expr(at, own) ?? false;
+  return s?.scheme.spec.split !== undefined ? plainExpr(s.scheme.spec.split) : undefined;
+}
