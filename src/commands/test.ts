@@ -49,27 +49,59 @@ export async function runCase(config: Config, t: TestCase): Promise<CaseResult> 
   const loaded = 'file' in t.payload ? readPayloadFile(t.payload.file, t.contentType) : inlinePayload(t.payload.inline, t.contentType);
   if ('error' in loaded) return { name: t.name, failures: [loaded.error] };
   const headers = { 'content-type': loaded.contentType, ...t.headers };
-  const who = await identify(source, { headers, query: t.query, payload: loaded.payload });
-  failures.push(...who.problems);
-  const event: PlannedEvent = {
-    id: TEST_EVENT_ID,
-    source: source.name,
-    topic: who.topic,
-    headers,
-    query: t.query,
-    payload: loaded.payload,
-    rawBody: loaded.raw,
-    contentType: loaded.contentType,
-    receivedAt: TEST_RECEIVED_AT,
-  };
+  // A batched body (split:) is one event per element, as the server stores it: a route's
+  // requests are those of every element, in order.
+  let elements: { payload: unknown; raw: Uint8Array; contentType: string }[] = [{ payload: loaded.payload, raw: loaded.raw, contentType: loaded.contentType }];
+  if (source.split) {
+    let list: unknown;
+    try {
+      list = await source.split.evaluate(loaded.payload, { headers, query: t.query, source: source.name });
+    } catch (err) {
+      return { name: t.name, failures: [`split failed: ${(err as Error).message}`] };
+    }
+    const arr = list === undefined || list === null ? [] : Array.isArray(list) ? (list as unknown[]) : [list];
+    if (arr.length > config.server.maxSplit) return { name: t.name, failures: [`the body holds ${arr.length} events; at most ${config.server.maxSplit} (server.maxSplit)`] };
+    elements = arr.map((p) => ({ payload: p, raw: Buffer.from(JSON.stringify(p ?? null)), contentType: 'application/json' }));
+  }
+  const planned: { topic: string; event: PlannedEvent }[] = [];
+  for (const el of elements) {
+    const who = await identify(source, { headers, query: t.query, payload: el.payload });
+    failures.push(...who.problems);
+    planned.push({
+      topic: who.topic,
+      event: {
+        id: TEST_EVENT_ID,
+        source: source.name,
+        topic: who.topic,
+        headers,
+        query: t.query,
+        payload: el.payload,
+        rawBody: el.raw,
+        contentType: el.contentType,
+        receivedAt: TEST_RECEIVED_AT,
+      },
+    });
+  }
+  const topics = [...new Set(planned.map((p) => p.topic))].join('", "');
   for (const e of t.expect) {
     const route = config.routes.find((r) => r.name === e.route)!;
-    const plan: Plan | { outcome: 'topic-mismatch' } = route.matchesTopic(who.topic)
-      ? await planDelivery(route, event, `${TEST_EVENT_ID}-${route.name}`, { maxFanout: config.server.maxFanout })
-      : { outcome: 'topic-mismatch' };
-    failures.push(...check(e, plan, who.topic).map((f) => `route ${e.route} (line ${e.line}): ${f}`));
+    const plans: (Plan | { outcome: 'topic-mismatch' })[] = [];
+    for (const { topic, event } of planned) {
+      plans.push(route.matchesTopic(topic) ? await planDelivery(route, event, `${TEST_EVENT_ID}-${route.name}`, { maxFanout: config.server.maxFanout }) : { outcome: 'topic-mismatch' });
+    }
+    failures.push(...check(e, merge(plans), topics).map((f) => `route ${e.route} (line ${e.line}): ${f}`));
   }
   return { name: t.name, failures };
+}
+
+/** One plan for a route over the elements of a split body: the first error, else every request sent, else the first reason it did not send. */
+function merge(plans: (Plan | { outcome: 'topic-mismatch' })[]): Plan | { outcome: 'topic-mismatch' } {
+  if (plans.length === 1) return plans[0]!;
+  const error = plans.find((p) => p.outcome === 'error');
+  if (error) return error;
+  const requests = plans.flatMap((p) => (p.outcome === 'send' ? p.requests : []));
+  if (requests.length > 0) return { outcome: 'send', requests };
+  return plans.find((p) => p.outcome === 'filtered') ?? { outcome: 'topic-mismatch' };
 }
 
 function check(e: Expectation, plan: Plan | { outcome: 'topic-mismatch' }, topic: string): string[] {

@@ -1,6 +1,7 @@
 // `switchboard try <source> <payload-file>`: a dry run. Shows the topic and id,
 // each route's verdict, and the exact requests that would be sent. Sends nothing.
 import { hint } from '../config/didyoumean.js';
+import type { Config, Source } from '../config/types.js';
 import { planDelivery, type PlannedEvent } from '../delivery/plan.js';
 import { identify } from '../ingress/event.js';
 import { createRedactor } from '../observe/redact.js';
@@ -30,6 +31,47 @@ export async function tryCommand(opts: TryOptions, io: IO): Promise<number> {
     return 1;
   }
   const headers = { 'content-type': loaded.contentType, ...opts.headers };
+  const redact = createRedactor(config.secrets);
+  // A batched body (split:) is one event per element, as the server stores it.
+  let items: { payload: unknown; raw: Buffer; contentType: string; kind: string }[] = [{ payload: loaded.payload, raw: Buffer.from(loaded.raw), contentType: loaded.contentType, kind: loaded.kind }];
+  if (source.split) {
+    let list: unknown;
+    try {
+      list = await source.split.evaluate(loaded.payload, { headers, query: opts.query, source: source.name });
+    } catch (err) {
+      io.err(`split failed: ${redact.text((err as Error).message)}`);
+      return 1;
+    }
+    const arr = list === undefined || list === null ? [] : Array.isArray(list) ? (list as unknown[]) : [list];
+    if (arr.length > config.server.maxSplit) {
+      io.err(`the body holds ${arr.length} events; at most ${config.server.maxSplit} (server.maxSplit): the server would answer 413`);
+      return 1;
+    }
+    io.out(c.bold(`Split: ${arr.length} event${arr.length === 1 ? '' : 's'} (${source.split.text})`));
+    io.out('');
+    items = arr.map((p) => {
+      const raw = Buffer.from(JSON.stringify(p ?? null));
+      return { payload: p, raw, contentType: 'application/json', kind: 'JSON' };
+    });
+  }
+  let worst = 0;
+  for (const [i, item] of items.entries()) {
+    if (items.length > 1) io.out(c.bold(`— event ${i + 1} of ${items.length}`));
+    worst = Math.max(worst, await tryOne(config, source, opts, headers, item, redact, io));
+  }
+  return worst;
+}
+
+async function tryOne(
+  config: Config,
+  source: Source,
+  opts: TryOptions,
+  headers: Record<string, string>,
+  loaded: { payload: unknown; raw: Buffer; contentType: string; kind: string },
+  redact: ReturnType<typeof createRedactor>,
+  io: IO,
+): Promise<number> {
+  const c = paint(io);
   const who = await identify(source, { headers, query: opts.query, payload: loaded.payload });
   const event: PlannedEvent = {
     id: 'evt_dry_run',
@@ -42,7 +84,6 @@ export async function tryCommand(opts: TryOptions, io: IO): Promise<number> {
     contentType: loaded.contentType,
     receivedAt: new Date().toISOString(),
   };
-  const redact = createRedactor(config.secrets);
 
   io.out(c.bold('Event'));
   io.out(`  source  ${source.name} (POST ${config.server.basePath}${source.path}, verify: ${source.verify.scheme.name}; not checked in a dry run)`);

@@ -38,6 +38,8 @@ export interface HandshakeRule {
   readonly body?: Expr;
   /** Checked before the signature (a probe the provider does not sign). */
   readonly unsigned: boolean;
+  /** Stored as an event under this topic, without deliveries (see HandshakeRuleSpec.record). */
+  readonly record?: string;
 }
 
 export interface Source {

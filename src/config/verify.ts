@@ -102,6 +102,13 @@ export function compileVerify(at: PathSegment[], v: Record<string, unknown>, ctx
         })()
       : undefined;
 
+  if (ok && secrets.length === 0 && (scheme.engine === 'hmac' || scheme.engine === 'token') && !scheme.required.includes('secret')) {
+    ctx.warn(
+      at,
+      `${label(at)}: no secret yet: every signed request is refused until one is set${spec.handshake?.some((r) => r.record) ? ` (${scheme.name} sends it in its first request: see the inspector, topic ${spec.handshake.find((r) => r.record)!.record})` : ''}`,
+      true,
+    );
+  }
   const options: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(extra)) options[key] = v[key] ?? schema.default;
   if (!ok) return undefined;
@@ -249,6 +256,7 @@ export function compileHandshake(at: PathSegment[], own: unknown, s: VerifySetti
       headers: r.respond.headers ?? {},
       ...(r.respond.body !== undefined ? { body: plainExpr(r.respond.body) } : {}),
       unsigned: r.unsigned === true,
+      ...(r.record !== undefined ? { record: r.record } : {}),
     });
   }
   return ok ? rules : undefined;

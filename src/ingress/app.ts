@@ -83,11 +83,31 @@ export function ingressApp(deps: IngressDeps): Hono {
       return c.json({ error: shown }, status as 400, extraHeaders);
     };
 
-    const answer = (reply: Reply) => {
+    const answer = async (reply: Reply & { record?: string }, rawBody?: Buffer) => {
       if (reply.status >= 400) return refuse(reply.status, 'handshake_refused', reply.body || 'handshake refused');
+      if (reply.record !== undefined && rawBody) {
+        // Kept for the user to read (Notion's verification token), never delivered: no routes.
+        try {
+          const contentType = headers['content-type'];
+          await deps.store.ingest({
+            source: source.name,
+            topic: reply.record,
+            receivedAt: now(),
+            headers: maskCredentials(headers, source),
+            body: rawBody,
+            ...(contentType !== undefined ? { contentType } : {}),
+            query,
+            routes: [],
+          });
+        } catch (err) {
+          deps.log.error({ source: source.name, err: shorten(redact.text((err as Error).message)) }, 'store failed: handshake not recorded');
+          return c.json({ error: 'store unavailable, retry later' }, 503, { 'Retry-After': '5' });
+        }
+      }
       deps.metrics?.handshake(source.name);
-      deps.log.info({ source: source.name, status: reply.status }, 'handshake answered');
-      return send(c, reply);
+      deps.log.info({ source: source.name, status: reply.status, ...(reply.record !== undefined ? { recorded: reply.record } : {}) }, 'handshake answered');
+      const { record: _record, ...plain } = reply;
+      return send(c, plain);
     };
     const rules = source.handshake;
     if (method !== 'POST') {
@@ -120,7 +140,7 @@ export function ingressApp(deps: IngressDeps): Hono {
 
     if (rules.some((r) => r.unsigned)) {
       const reply = await handshakeReply(source, rules, { method, headers, query, payload: payload() }, true, deps.log);
-      if (reply) return answer(reply);
+      if (reply) return answer(reply, rawBody);
     }
 
     const signed: SignedRequest = { method, url: publicUrl, headers, query, rawBody, now: now(), payload };
@@ -132,7 +152,7 @@ export function ingressApp(deps: IngressDeps): Hono {
 
     if (rules.length) {
       const reply = await handshakeReply(source, rules, { method, headers, query, payload: parsed.payload }, false, deps.log);
-      if (reply) return answer(reply);
+      if (reply) return answer(reply, rawBody);
     }
 
     if (source.split) return ingestSplit(c, source, config, { headers, query, payload: parsed.payload, contentType }, started, refuse);

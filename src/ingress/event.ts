@@ -67,7 +67,7 @@ export async function handshakeReply(
   req: { method: string; headers: Readonly<Record<string, string>>; query: Readonly<Record<string, string>>; payload: unknown },
   unsigned: boolean,
   log?: Logger,
-): Promise<Reply | undefined> {
+): Promise<(Reply & { readonly record?: string }) | undefined> {
   const bindings = { method: req.method, headers: req.headers, query: req.query, source: source.name, ...source.handshakeBindings };
   for (const rule of rules) {
     if (rule.unsigned !== unsigned) continue;
@@ -78,7 +78,7 @@ export async function handshakeReply(
       const body = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
       const hasType = Object.keys(rule.headers).some((h) => h.toLowerCase() === 'content-type');
       const headers = hasType || body === '' ? { ...rule.headers } : { ...rule.headers, 'Content-Type': isText ? 'text/plain; charset=utf-8' : 'application/json' };
-      return { status: rule.status, headers, body };
+      return { status: rule.status, headers, body, ...(rule.record !== undefined ? { record: rule.record } : {}) };
     } catch (err) {
       log?.warn({ source: source.name, rule: rule.when.text.slice(0, 80), err: (err as Error).message.slice(0, 200) }, 'handshake rule failed');
     }

@@ -78,6 +78,12 @@ export interface HandshakeRuleSpec {
    * ssl_check): checked before the signature. Keep `when` narrow.
    */
   readonly unsigned?: boolean;
+  /**
+   * Also store the probe as an event under this topic, with no deliveries (no
+   * route ever sees it), so the user can read it in the inspector — for a
+   * provider that hands over the endpoint's secret in its probe (Notion).
+   */
+  readonly record?: string;
 }
 
 /** A JSON-Schema fragment for one `verify:` key, with the description the docs show. */

@@ -2,7 +2,12 @@
 // server verifies (a round trip each), `events` and `replay`, paging and
 // filters, masking, and /metrics.
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { SPECS, schemes } from '../../src/verify/registry.js';
+import { signProblem } from '../../src/verify/resolve.js';
+import { load } from '../helpers/config.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFile } from '../helpers/config.js';
 import { spawnServer, type Spawned } from '../helpers/server.js';
@@ -10,6 +15,19 @@ import { startSink, type Sink } from '../helpers/sink.js';
 
 const ROOT = resolve(__dirname, '../..');
 const TOKEN = 'admin-e2e-token-not-real';
+
+// Every provider preset whose vector file gives settings send can sign with: one source each, from the registry.
+const VECTORS = join(ROOT, 'test/verify/vectors');
+const presetSources = SPECS.filter((spec) => !spec.generic)
+  .map((spec) => {
+    const file = join(VECTORS, `${spec.name}.json`);
+    if (!existsSync(file)) return undefined;
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { verify: Record<string, unknown> };
+    return { name: spec.name, verify: { scheme: spec.name, ...data.verify } };
+  })
+  .filter((x): x is { name: string; verify: Record<string, unknown> } => x !== undefined);
+const ed = generateKeyPairSync('ed25519');
+const edPublicHex = ed.publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('hex');
 
 function config(sink: string): string {
   return `version: 1
@@ -31,6 +49,8 @@ sources:
   basic: { verify: { scheme: basic, username: hook, password: basic-pass-not-real } }
   open: { verify: { scheme: none } }
   discord: { verify: { scheme: discord, publicKey: "${'ab'.repeat(32)}" } }
+  discord-keyed: { verify: { scheme: discord, publicKey: "${edPublicHex}" } }
+${presetSources.map((p) => `  p-${p.name}: { verify: ${JSON.stringify(p.verify)} }`).join('\n')}
 targets:
   sink: { url: "${sink}/sink" }
 routes:
@@ -81,10 +101,39 @@ describe('switchboard send', () => {
     expect(r.out).toContain('<Response></Response>');
   });
 
-  it('discord: says plainly that it cannot sign without the private key', () => {
+  it('discord: says plainly that it cannot sign without the private key, and how to give one', () => {
     const r = cli(['send', 'discord', 'event.json']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('cannot sign for the discord scheme');
+    expect(r.err).toContain('--key');
+  });
+
+  it('discord with --key (a test key pair whose public half is in the config): signed, accepted', () => {
+    writeFileSync(join(server.dir, 'discord-test.pem'), ed.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    const r = cli(['send', 'discord-keyed', 'event.json', '--key', 'discord-test.pem']);
+    expect(r.out + r.err).toMatch(/^HTTP 200 /m);
+    expect(r.code).toBe(0);
+  });
+
+  // Which presets send can sign for, decided by the registry (a new HMAC preset joins this list by itself).
+  const signable = presetSources.filter((p) => {
+    const { config } = load(`version: 1\nsources:\n  s: { verify: ${JSON.stringify(p.verify)} }\nroutes: []\n`);
+    const v = config?.sources.get('s')?.verify;
+    return v !== undefined && signProblem(schemes.get(p.name)!, v) === undefined;
+  });
+  it('signs for (nearly) every preset', () => {
+    expect(signable.length).toBeGreaterThan(35);
+  });
+  it.each(signable.map((p) => p.name))('preset %s: send signs as the provider would, the server accepts it', (name) => {
+    const file = name === 'twilio' ? 'sms.form' : 'event.json';
+    const r = cli(['send', `p-${name}`, file, '-H', 'X-GitHub-Event: push']);
+    expect(r.out + r.err).toMatch(new RegExp(`^HTTP 200 ${server.url}/hooks/p-${name}$`, 'm'));
+    expect(r.code).toBe(0);
+  });
+  it('mailgun: says why it cannot sign (the signature travels inside the body)', () => {
+    const r = cli(['send', 'p-mailgun', 'event.json']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/cannot sign for the mailgun scheme: the signature travels inside the body/);
   });
 
   it('a server that is not running: a clear message', () => {

@@ -114,3 +114,45 @@ describe.each(signable)('%s', (name) => {
     );
   });
 });
+
+// A malformed signature header of any shape is a refusal with a short reason — never an exception (a 500).
+describe('hostile headers, every scheme', () => {
+  const cases = new Map<string, { headers: Record<string, string>; body: string; url?: string }>();
+  for (const f of readdirSync(DIR).filter((n) => n.endsWith('.json'))) {
+    const data = JSON.parse(readFileSync(join(DIR, f), 'utf8')) as { scheme: string; cases: { expect: unknown; request: { headers?: Record<string, string>; body?: string; url?: string } }[] };
+    const c = data.cases.find((x) => x.expect === 'accept');
+    if (c && !cases.has(data.scheme)) cases.set(data.scheme, { headers: c.request.headers ?? {}, body: c.request.body ?? '', ...(c.request.url ? { url: c.request.url } : {}) });
+  }
+  const names = SPECS.map((s) => s.name).filter((n) => n !== 'none' && cases.has(n) && settings(n));
+  it.each(names)('%s', (name) => {
+    const s = settings(name)!;
+    const base = cases.get(name)!;
+    // A scheme that reads nothing from headers (Mailgun: all in the body) gets its body fuzzed alone.
+    const headerNames = [...Object.keys(base.headers).map((h) => h.toLowerCase()), 'content-type'];
+    const hostile = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.stringMatching(/^[tv0-9=,;: .a-f]{0,120}$/),
+      fc.constantFrom('', '=', ',', 'v1=', 't=', 'sha256=', 'v0=zz', 'Basic', 'Basic !!!', 'HMAC ', 'Bearer ', '\u0000', 'x'.repeat(8000)),
+    );
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...headerNames), hostile),
+        fc.oneof(fc.string({ maxLength: 100 }), fc.json({ maxDepth: 3 }), fc.constant('{"signature":{"signature":7,"timestamp":{},"token":null}}')),
+        (changed, body) => {
+          const headers = { ...Object.fromEntries(Object.entries(base.headers).map(([k, v]) => [k.toLowerCase(), v])), ...changed };
+          const raw = Buffer.from(body || base.body);
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(raw.toString());
+          } catch {
+            parsed = undefined;
+          }
+          const req: SignedRequest = { method: 'POST', url: base.url ?? URL_, headers, query: {}, rawBody: raw, now: NOW, payload: () => parsed };
+          const v = s.scheme.verify(req, s);
+          return v.ok || (typeof v.reason === 'string' && v.reason.length < 40);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -43,6 +43,8 @@ interface VectorCase {
   id?: string | null;
   split?: { topic?: string; id?: string | null }[];
   derive?: boolean;
+  /** A handshake kept as an event (no deliveries) under this topic. */
+  recorded?: string;
 }
 interface VectorFile {
   scheme: string;
@@ -94,6 +96,8 @@ interface Outcome {
   text: string;
   headers: Headers;
   events: { topic: string; deliveryId?: string }[];
+  /** Deliveries queued for those events. */
+  deliveries: number;
 }
 
 async function run(scheme: string, verify: Record<string, unknown>, c: VectorCase, body: Buffer): Promise<Outcome> {
@@ -108,7 +112,9 @@ async function run(scheme: string, verify: Record<string, unknown>, c: VectorCas
   const text = await res.text();
   const page = await store.listEvents({ source, limit: 1000 });
   const events = [...page.events].reverse().map((e) => ({ topic: e.topic, ...(e.deliveryId !== undefined ? { deliveryId: e.deliveryId } : {}) }));
-  return { status: res.status, text, headers: res.headers, events };
+  let deliveries = 0;
+  for (const e of page.events) deliveries += (await store.deliveriesFor(e.id)).length;
+  return { status: res.status, text, headers: res.headers, events, deliveries };
 }
 
 function bodyOf(r: VectorRequest): Buffer {
@@ -125,6 +131,7 @@ function check(out: Outcome, c: VectorCase) {
       return;
     }
     expect(out.events).toHaveLength(1);
+    expect(out.deliveries, 'the one route takes every event').toBe(1);
     if (c.topic !== undefined) expect(out.events[0]!.topic).toBe(c.topic);
     if (c.id !== undefined) expect(out.events[0]!.deliveryId ?? null).toBe(c.id);
   } else if ('reject' in e) {
@@ -136,7 +143,8 @@ function check(out: Outcome, c: VectorCase) {
     // A refusing probe (status 4xx) is answered like every refusal: {"error": <the rule's body>}.
     if (e.respond.body !== undefined) expect(e.respond.status >= 400 ? (JSON.parse(out.text) as { error: string }).error : out.text).toBe(e.respond.body);
     for (const [k, v] of Object.entries(e.respond.headers ?? {})) expect(out.headers.get(k)).toBe(v);
-    expect(out.events).toHaveLength(0);
+    expect(out.events.map((x) => x.topic)).toEqual(c.recorded !== undefined ? [c.recorded] : []);
+    expect(out.deliveries, 'a handshake is never delivered').toBe(0);
   } else {
     expect(out.status, out.text).toBe(e.status);
   }
