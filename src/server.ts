@@ -85,7 +85,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ? new Reloader(
         opts.configFile,
         () => live,
-        (c) => (live = c),
+        (c) => {
+          live = c;
+          // Broker connections of targets the new config removed or changed are closed.
+          sender.retain(targetsOf(c));
+        },
         opts.log,
         opts.env ?? process.env,
         metrics,
@@ -137,6 +141,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     config: () => live,
     setConfig: (c) => {
       live = c;
+      sender.retain(targetsOf(c));
     },
     reload: async (trigger) => reloader?.reload(trigger),
     close: () =>
@@ -199,4 +204,9 @@ function startPruning(store: Store, config: () => Config, log: Logger, everyMs: 
   timer.unref();
   setTimeout(() => void run(), Math.min(everyMs, 60_000)).unref();
   return timer;
+}
+
+/** Every target a config sends to: the named ones and those written inline in routes. */
+function targetsOf(c: Config): Map<string, Config['routes'][number]['target']> {
+  return new Map([...c.targets, ...c.routes.map((r) => [r.target.name, r.target] as const)]);
 }

@@ -7,10 +7,11 @@ import { dirname, resolve } from 'node:path';
 import { SENSITIVE_HEADER, urlPassword, WEAK_SECRET_LENGTH } from '../observe/redact.js';
 import { hint } from './didyoumean.js';
 import { literalOrigin, parseAllowEntry, type EgressRule } from './egress.js';
-import { compileExpr, compileTemplate, type Expr, type Template } from './expr.js';
+import { compileExpr, compileTemplate, staticTemplate, type Expr, type Template } from './expr.js';
 import { compileTopics } from './glob.js';
 import type { ConfigIssue } from './issues.js';
 import type { Config, Expectation, RetryPolicy, Route, Source, Target, TestCase } from './types.js';
+import { kinds } from '../delivery/kinds/registry.js';
 import { whsecProblem } from '../verify/engine.js';
 import { compileHandshake, compileSplit, compileVerify, handshakeBindings, type VerifyContext } from './verify.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
@@ -38,6 +39,9 @@ interface RawSource {
   split?: string;
 }
 interface RawTarget {
+  kind?: string;
+  preset?: 'slack' | 'discord' | 'teams' | 'telegram';
+  chatId?: string | number;
   url: string;
   method?: Target['method'];
   headers?: Record<string, unknown>;
@@ -99,6 +103,27 @@ export interface CompileInput {
 }
 
 export type CompileOutput = { config?: Config; issues: ConfigIssue[] };
+
+/** Target keys every kind has. */
+const SHARED_TARGET_KEYS = ['kind', 'headers', 'timeout', 'retry', 'rateLimit', 'concurrency'];
+/** Keys only http targets have. */
+const HTTP_ONLY_KEYS = new Set(['method', 'followRedirects', 'sign', 'preset', 'chatId']);
+/** Each kind-specific key → the kinds that have it (for "that is a setting of amqp targets"). */
+const KIND_OF_KEY = new Map<string, string>();
+for (const k of kinds.values()) {
+  for (const key of Object.keys(k.keys)) {
+    if (key === 'url' || SHARED_TARGET_KEYS.includes(key)) continue;
+    KIND_OF_KEY.set(key, KIND_OF_KEY.has(key) ? `${KIND_OF_KEY.get(key)!}, ${k.name}` : k.name);
+  }
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 10, initialDelayMs: 1000, maxDelayMs: 3_600_000 };
 const DEFAULT_STORE = 'sqlite:./data/switchboard.db';
@@ -247,6 +272,17 @@ export function compileConfig(input: CompileInput): CompileOutput {
   }
 
   function compileTarget(at: PathSegment[], name: string, t: RawTarget): Target | undefined {
+    if (t.kind !== undefined && t.kind !== 'http') return compileKindTarget(at, name, t);
+    for (const key of Object.keys(t)) {
+      const owner = KIND_OF_KEY.get(key);
+      if (owner) error([...at, key], `${label([...at, key])}: "${key}" is a setting of ${owner} targets, not of http ones (add kind: ${owner.split(', ')[0]}?)`, true);
+    }
+    if (t.preset === 'telegram' && t.chatId === undefined) error([...at, 'preset'], `${label(at)}: preset telegram needs chatId (the chat to post to)`);
+    if (t.chatId !== undefined && t.preset !== 'telegram') error([...at, 'chatId'], `${label([...at, 'chatId'])}: only preset telegram takes a chatId`, true);
+    if (typeof t.url !== 'string') {
+      if (!bad(at)) error(at, `${label(at)}: an http target needs "url" (or a kind: ${[...kinds.keys()].join(', ')})`, true);
+      return undefined;
+    }
     const url = typeof t.url === 'string' ? template([...at, 'url'], t.url) : undefined;
     if (url?.isStatic) checkUrl([...at, 'url'], t.url);
     // A stand-in value for each template: "0" makes a valid host, port and path segment alike.
@@ -282,15 +318,96 @@ export function compileConfig(input: CompileInput): CompileOutput {
     checkRetry([...at, 'retry'], retry);
     return {
       name,
+      kind: 'http',
       url,
       method: t.method ?? 'POST',
       headers,
+      kindTemplates: [],
       timeoutMs: t.timeout ? (parseDuration(t.timeout) ?? defaults.timeoutMs) : defaults.timeoutMs,
       ...(t.rateLimit ? { rateLimit: parseRate(t.rateLimit) } : {}),
       concurrency: t.concurrency ?? 10,
       retry,
       followRedirects: t.followRedirects ?? false,
       ...(sign ? { sign } : {}),
+      ...(t.preset ? { preset: t.preset } : {}),
+      ...(t.chatId !== undefined ? { chatId: String(t.chatId) } : {}),
+    };
+  }
+
+  /** A target of another kind (amqp, nats, mqtt, redis, smtp, exec): its keys checked by the kind, its templates compiled. */
+  function compileKindTarget(at: PathSegment[], name: string, t: RawTarget): Target | undefined {
+    const kind = kinds.get(t.kind!);
+    if (!kind) return undefined; // the schema's enum said so already
+    const own = new Set([...SHARED_TARGET_KEYS, ...Object.keys(kind.keys)]);
+    let ok = true;
+    for (const key of Object.keys(t)) {
+      if (own.has(key)) continue;
+      const owner = HTTP_ONLY_KEYS.has(key) ? 'http' : KIND_OF_KEY.get(key);
+      error([...at, key], `${label([...at, key])}: ${kind.name} targets have no "${key}"${owner ? ` (it is a setting of ${owner} targets)` : hint(key, own)}`, true);
+      ok = false;
+    }
+    for (const key of kind.required) {
+      if ((t as unknown as Record<string, unknown>)[key] === undefined) {
+        error(at, `${label(at)}: a ${kind.name} target needs "${key}"`, true);
+        ok = false;
+      }
+    }
+    if (!ok || bad(at)) return undefined;
+    const rawKeys = t as unknown as Record<string, unknown>;
+    const settings = kind.compile(rawKeys);
+    if (isObject(settings) && Array.isArray((settings as { problems?: unknown }).problems)) {
+      for (const p of (settings as { problems: { key: string; message: string }[] }).problems) error(p.key ? [...at, p.key] : at, `${label(p.key ? [...at, p.key] : at)}: ${p.message}`, !p.key);
+      return undefined;
+    }
+    for (const key of kind.credentialUrls ?? []) {
+      const v = rawKeys[key];
+      if (typeof v !== 'string') continue;
+      if (v.includes('{{')) {
+        error([...at, key], `${label([...at, key])}: the broker URL cannot hold templates: it is a configured place calls go to`);
+        ok = false;
+      }
+      const pw = urlPassword(v);
+      if (pw) credential([...at, key], decodeURIComponentSafe(pw));
+      if (pw) secrets.add(pw);
+    }
+    const kindTemplates: [string, Template][] = [];
+    for (const key of kind.templated) {
+      const v = rawKeys[key];
+      if (typeof v === 'string') {
+        const tpl = template([...at, key], v);
+        if (tpl) kindTemplates.push([key, tpl]);
+        else ok = false;
+      } else if (Array.isArray(v)) {
+        v.forEach((item, i) => {
+          const tpl = template([...at, key, i], String(item));
+          if (tpl) kindTemplates.push([`${key}.${i}`, tpl]);
+          else ok = false;
+        });
+      }
+    }
+    const headers: [string, Template][] = [];
+    for (const [header, value] of Object.entries(isObject(t.headers) ? t.headers : {})) {
+      if (value !== null && typeof value === 'object') continue;
+      const tpl = template([...at, 'headers', header], String(value));
+      if (tpl) headers.push([header, tpl]);
+    }
+    if (!ok) return undefined;
+    const retry = retryPolicy(t.retry, defaults.retry);
+    checkRetry([...at, 'retry'], retry);
+    const shown = typeof rawKeys.url === 'string' ? rawKeys.url : `${kind.name}:${name}`;
+    return {
+      name,
+      kind: kind.name,
+      url: staticTemplate(shown),
+      method: 'POST',
+      headers,
+      kindSettings: settings,
+      kindTemplates,
+      timeoutMs: t.timeout ? (parseDuration(t.timeout) ?? defaults.timeoutMs) : defaults.timeoutMs,
+      ...(t.rateLimit ? { rateLimit: parseRate(t.rateLimit) } : {}),
+      concurrency: t.concurrency ?? 10,
+      retry,
+      followRedirects: false,
     };
   }
 

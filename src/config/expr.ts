@@ -24,7 +24,8 @@ export interface Template {
   readonly text: string;
   /** True when there is no `{{ }}` in it. */
   readonly isStatic: boolean;
-  render(input: unknown, bindings: Partial<Bindings>, mode: 'url' | 'header'): Promise<string>;
+  /** `url`: values encoded for where they stand; `header`: a line break refused; `text`: values as they are (the kind judges them). */
+  render(input: unknown, bindings: Partial<Bindings>, mode: 'url' | 'header' | 'text'): Promise<string>;
 }
 
 /**
@@ -63,6 +64,11 @@ function compileShared(text: string): jsonata.Expression {
   compiledByText.set(text, new WeakRef(compiled));
   forget.register(compiled, text);
   return compiled;
+}
+
+/** A template with no `{{ }}`: the text itself (a broker URL shown in attempts). */
+export function staticTemplate(text: string): Template {
+  return { text, isStatic: true, render: () => Promise.resolve(text) };
 }
 
 /** An expression written in Switchboard's own code (a preset's rule): a syntax error is a bug, thrown. */
@@ -156,7 +162,8 @@ export function compileTemplate(yaml: YamlFile, node: Node | undefined, label: s
             continue;
           }
           const str = stringify(await part.expr.evaluate(input, bindings));
-          if (mode === 'header') {
+          if (mode === 'text') out.push(str);
+          else if (mode === 'header') {
             // A line break would end the header and start another (or the body).
             if (/[\r\n\0]/.test(str)) throw new TemplateError(part, str, 'holds a line break or NUL, which a header value cannot');
             out.push(str);

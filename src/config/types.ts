@@ -68,8 +68,19 @@ export interface RetryPolicy {
 
 export interface Target {
   readonly name: string;
+  /** `http`, or a kind from src/delivery/kinds/registry.ts (amqp, nats, mqtt, redis, smtp, exec). */
+  readonly kind: string;
+  /** http: where to call; other kinds: the broker's URL (static), or a stand-in naming the command (exec). */
   readonly url: Template;
   readonly method: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET';
+  /** Other kinds: their compiled settings (one object per load: a reload that changes them reconnects). */
+  readonly kindSettings?: unknown;
+  /** Other kinds: their templated keys, rendered per delivery (exec's argv items as `argv.<n>`). */
+  readonly kindTemplates: readonly (readonly [string, Template])[];
+  /** http: a chat service's body for a string transform result. */
+  readonly preset?: 'slack' | 'discord' | 'teams' | 'telegram';
+  /** http with preset telegram: the chat to post to. */
+  readonly chatId?: string;
   readonly headers: readonly (readonly [string, Template])[];
   readonly timeoutMs: number;
   readonly rateLimit?: Rate;

@@ -86,7 +86,8 @@ async function tryOnce(claim: ClaimedDelivery, route: Route, ctx: DeliverContext
   }
 
   for (const req of plan.requests) {
-    const refusal = egressRefusal(req.url, ctx.config);
+    // A broker, mail server or command is a place the config itself names (its URL cannot be templated): egress allows it.
+    const refusal = req.message ? undefined : egressRefusal(req.url, ctx.config);
     if (refusal) {
       const error = ctx.redact.text(refusal);
       attempts.push({ startedAt: Date.now(), durationMs: 0, request: recordRequest(req, ctx.redact), error });
@@ -95,20 +96,20 @@ async function tryOnce(claim: ClaimedDelivery, route: Route, ctx: DeliverContext
     const release = await ctx.limits.acquire(target);
     let result: SendResult;
     let startedAt: number;
-    const signed = target.sign ? signRequest(req, target.sign.key) : req;
+    const signed = target.sign && !req.message ? signRequest(req, target.sign.key) : req;
     try {
       // The slot or the token may have taken long: make sure the call cannot outlive the claim.
       if (!(await ctx.stillHeld(target.timeoutMs))) return { kind: 'abandoned', reason: 'its lease could not be kept', attempts };
       startedAt = Date.now();
-      result = await ctx.sender.send(signed, target, ctx.config);
+      result = signed.message ? await ctx.sender.publish(target, signed.message) : await ctx.sender.send(signed, target, ctx.config);
     } finally {
       release();
     }
-    ctx.metrics?.attempt(target.name, result.durationMs / 1000, result.status);
+    ctx.metrics?.attempt(target.name, result.durationMs / 1000, result.confirmed ? 'confirmed' : result.status);
     attempts.push(recordAttempt(signed, startedAt, result, ctx.redact));
-    if (classify(result.status) === 'success' && !result.error) continue;
+    if (req.message ? result.confirmed === true : classify(result.status) === 'success' && !result.error) continue;
     const error = result.error ? ctx.redact.text(result.error) : `target answered ${result.status}`;
-    const refused = result.refused === true;
+    const refused = result.refused === true || result.permanent === true;
     return finished(
       attempts,
       decide(

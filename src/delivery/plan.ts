@@ -4,6 +4,8 @@
 import type { Bindings } from '../config/expr.js';
 import type { Route } from '../config/types.js';
 import { USER_AGENT } from '../version.js';
+import { kinds } from './kinds/registry.js';
+import type { Message } from './kinds/types.js';
 
 export interface PlannedEvent {
   readonly id: string;
@@ -27,6 +29,8 @@ export interface OutgoingRequest {
   readonly body?: string | Uint8Array;
   /** The transform's value behind the body, for tests and display. */
   readonly value: unknown;
+  /** A kind other than HTTP: what is published (method and url above only describe it). */
+  readonly message?: Message;
 }
 
 export type Plan =
@@ -98,16 +102,44 @@ export async function planDelivery(route: Route, event: PlannedEvent, deliveryId
     const key = bodies.length > 1 ? `${deliveryId}-${index}` : deliveryId;
     let url: string;
     const headers: Record<string, string> = {};
+    const values: Record<string, string> = {};
     try {
       url = await target.url.render(event.payload, bindings, 'url');
       for (const [name, tpl] of target.headers) headers[name] = await tpl.render(event.payload, bindings, 'header');
+      for (const [name, tpl] of target.kindTemplates) values[name] = await tpl.render(event.payload, bindings, 'text');
     } catch (err) {
       return { outcome: 'error', message: `target ${target.name}: template failed: ${describeError(err)}` };
     }
+    if (target.kind !== 'http') {
+      const kind = kinds.get(target.kind);
+      if (!kind) return { outcome: 'error', message: `target ${target.name}: unknown kind "${target.kind}"` };
+      const message: Message = {
+        body: typeof item.body === 'string' ? Buffer.from(item.body) : Buffer.from(item.body),
+        contentType: item.contentType,
+        values,
+        headers,
+        deliveryId: key,
+        topic: event.topic,
+        source: event.source,
+        eventId: event.id,
+      };
+      const shown = kind.describe(target.kindSettings, message);
+      requests.push({ method: shown.method, url: shown.url, headers, body: item.body, value: item.value, message });
+      continue;
+    }
     if (!isHttpUrl(url)) return { outcome: 'error', message: `target ${target.name}: "${url}" is not an http(s) URL` };
+    // A chat service's message for a string result (preset: slack | discord | teams | telegram).
+    let body = item.body;
+    let contentType = item.contentType;
+    let value = item.value;
+    if (target.preset && typeof item.value === 'string') {
+      value = chatBody(target.preset, item.value, target.chatId);
+      body = JSON.stringify(value);
+      contentType = 'application/json';
+    }
     const hasBody = target.method !== 'GET';
     const final: Record<string, string> = {
-      ...(hasBody ? { 'Content-Type': item.contentType } : {}),
+      ...(hasBody ? { 'Content-Type': contentType } : {}),
       'User-Agent': USER_AGENT,
       'Idempotency-Key': key,
       'webhook-id': key,
@@ -117,9 +149,22 @@ export async function planDelivery(route: Route, event: PlannedEvent, deliveryId
       for (const existing of Object.keys(final)) if (existing.toLowerCase() === name.toLowerCase()) delete final[existing];
       final[name] = value;
     }
-    requests.push({ method: target.method, url, headers: final, ...(hasBody ? { body: item.body } : {}), value: item.value });
+    requests.push({ method: target.method, url, headers: final, ...(hasBody ? { body } : {}), value });
   }
   return { outcome: 'send', requests };
+}
+
+/** The JSON each chat service takes for a plain text message. */
+export function chatBody(preset: 'slack' | 'discord' | 'teams' | 'telegram', text: string, chatId?: string): Record<string, string> {
+  switch (preset) {
+    case 'slack':
+    case 'teams':
+      return { text };
+    case 'discord':
+      return { content: text };
+    case 'telegram':
+      return { chat_id: chatId ?? '', text };
+  }
 }
 
 function splitEach(result: unknown, each: boolean): unknown[] {

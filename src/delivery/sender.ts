@@ -10,6 +10,8 @@ import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { Config, Target } from '../config/types.js';
 import type { Network } from '../lib/ip.js';
 import { addressRefusal, allowedNetworks, egressDecision } from './egress.js';
+import { Publisher } from './kinds/publisher.js';
+import type { Message } from './kinds/types.js';
 import type { OutgoingRequest } from './plan.js';
 
 export const RESPONSE_EXCERPT_BYTES = 4096;
@@ -24,6 +26,10 @@ export interface SendResult {
   readonly error?: string;
   /** The egress rules forbade the call (or a redirect hop): permanent, a retry would be refused the same way. */
   readonly refused?: boolean;
+  /** A kind other than HTTP: the other side confirmed (publisher confirm, PubAck, PUBACK, XADD, 250, exit 0). */
+  readonly confirmed?: boolean;
+  /** Retrying cannot help (a kind's PublishError with permanent set). */
+  readonly permanent?: boolean;
   readonly durationMs: number;
 }
 
@@ -39,6 +45,7 @@ export class Sender {
   private readonly agent = new Agent(AGENT_OPTIONS);
   /** For names matched by a pattern (or `*`): resolved addresses are checked, keyed by the address ranges egress.allow names. */
   private readonly checked = new Map<string, Agent>();
+  private readonly publisher = new Publisher();
 
   async send(req: OutgoingRequest, target: Target, config: Config): Promise<SendResult> {
     const started = performance.now();
@@ -112,8 +119,18 @@ export class Sender {
     return agent;
   }
 
+  /** A message for a kind other than HTTP (amqp, nats, mqtt, redis, smtp, exec), confirmed by the other side. */
+  publish(target: Target, msg: Message): Promise<SendResult> {
+    return this.publisher.publish(target, msg);
+  }
+
+  /** After a reload: connections of removed or changed targets are closed. */
+  retain(targets: ReadonlyMap<string, Target>): void {
+    this.publisher.retain(targets);
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.agent, ...this.checked.values()].map((a) => a.close().catch(() => undefined)));
+    await Promise.all([this.publisher.close(), ...[this.agent, ...this.checked.values()].map((a) => a.close().catch(() => undefined))]);
   }
 }
 

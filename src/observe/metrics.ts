@@ -161,8 +161,9 @@ export class Metrics {
     this.deliveries.inc({ route, outcome });
   }
 
-  attempt(target: string, seconds: number, status: number | undefined): void {
-    const cls = status === undefined ? 'error' : `${Math.floor(status / 100)}xx`;
+  /** `status`: the HTTP answer's, or `confirmed` for a kind's confirmation (publisher confirm, PUBACK…). */
+  attempt(target: string, seconds: number, status: number | 'confirmed' | undefined): void {
+    const cls = status === undefined ? 'error' : status === 'confirmed' ? 'confirmed' : `${Math.floor(status / 100)}xx`;
     this.attempts.observe({ target, class: cls }, seconds);
   }
 

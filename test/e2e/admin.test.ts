@@ -19,7 +19,7 @@ const TOKEN = 'admin-e2e-token-not-real';
 // Every provider preset whose vector file gives settings send can sign with: one source each, from the registry.
 const VECTORS = join(ROOT, 'test/verify/vectors');
 const presetSources = SPECS.filter((spec) => !spec.generic)
-  .map((spec) => {
+  .map((spec): { name: string; verify: Record<string, unknown> } | undefined => {
     const file = join(VECTORS, `${spec.name}.json`);
     if (!existsSync(file)) return undefined;
     const data = JSON.parse(readFileSync(file, 'utf8')) as { verify: Record<string, unknown> };
