@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { Hono, type Context, type Next } from 'hono';
 import { adminApp } from './admin/app.js';
 import type { Config } from './config/types.js';
+import { createRedactor } from './observe/redact.js';
 import { Sender } from './delivery/sender.js';
 import { Worker } from './delivery/worker.js';
 import { ingressApp } from './ingress/app.js';
@@ -119,6 +120,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   const port = (server.address() as AddressInfo).port;
   worker?.start();
+  // Not awaited: a broker that is down must not hold up the server.
+  void sender.warm(targetsOf(live).values(), (target, reason) =>
+    opts.log.warn({ target, reason: createRedactor(live.secrets).text(reason) }, 'target unreachable at start-up: its deliveries will wait and retry'),
+  );
   const pruner = startPruning(store, () => live, opts.log, opts.pruneEveryMs ?? 600_000);
   let watcher: ConfigWatcher | undefined;
   if (reloader && opts.watch && opts.configFile) {

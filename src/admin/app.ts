@@ -143,6 +143,15 @@ export function adminApp(deps: AdminDeps): Hono {
   app.post('/events/:id/replay', async (c) => {
     const event = await deps.store.getEvent(c.req.param('id'));
     if (!event) return c.json({ error: 'no such event' }, 404);
+    // A provider's probe kept for reading (Notion's verification token) arrived unsigned: it is never delivered.
+    if (
+      deps
+        .config()
+        .sources.get(event.source)
+        ?.handshake.some((r) => r.record === event.topic)
+    ) {
+      return c.json({ error: `this event is a ${event.topic} request kept for you to read; it arrived unsigned and is never delivered` }, 409);
+    }
     const routes = deps
       .config()
       .routesFor(event.source, event.topic)

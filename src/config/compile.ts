@@ -13,7 +13,7 @@ import type { ConfigIssue } from './issues.js';
 import type { Config, Expectation, RetryPolicy, Route, Source, Target, TestCase } from './types.js';
 import { kinds } from '../delivery/kinds/registry.js';
 import { whsecProblem } from '../verify/engine.js';
-import { compileHandshake, compileSplit, compileVerify, handshakeBindings, type VerifyContext } from './verify.js';
+import { compileHandshake, compileSplit, compileVerify, handshakeBindings, responseHeaderProblem, type VerifyContext } from './verify.js';
 import { parseDuration, parseRate, parseSize } from './units.js';
 import type { PathSegment, YamlFile } from './yamldoc.js';
 
@@ -229,6 +229,15 @@ export function compileConfig(input: CompileInput): CompileOutput {
     else pathOwners.set(path.replace(/\/+$/, '') || '/', name);
     if (!verify || !handshake || split === false || (s.topic && !topic) || (s.id && !id) || (s.respond?.body && !respondBody)) continue;
     const respond = s.respond ? { status: s.respond.status ?? 200, headers: stringMap(s.respond.headers), ...(respondBody ? { body: respondBody } : {}) } : undefined;
+    let respondOk = true;
+    for (const [h, value] of Object.entries(respond?.headers ?? {})) {
+      const problem = responseHeaderProblem(h, value);
+      if (problem) {
+        error([...at, 'respond', 'headers', h], `${label([...at, 'respond', 'headers', h])}: ${problem}`, true);
+        respondOk = false;
+      }
+    }
+    if (!respondOk) continue;
     sources.set(name, {
       name,
       path,

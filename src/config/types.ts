@@ -1,6 +1,6 @@
 // The compiled config: an immutable value built once per load and passed to
 // everything that needs it. A reload builds a new one and swaps it whole.
-import type { EngineSettings } from '../verify/engine.js';
+import type { EngineSettings, SignatureIds } from '../verify/engine.js';
 import type { Scheme } from '../verify/types.js';
 import type { Egress } from './egress.js';
 import type { Expr, Template } from './expr.js';
@@ -26,6 +26,8 @@ export interface VerifySettings {
   readonly publicKey?: string;
   readonly username?: string;
   readonly password?: string;
+  /** bindSignatureToId schemes (Mailgun): which id each recent signature came with. */
+  readonly signatureIds?: SignatureIds;
   /** Values of the scheme's own keys (`allowSha1`). */
   readonly options: Readonly<Record<string, unknown>>;
 }

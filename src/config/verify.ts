@@ -2,7 +2,7 @@
 // its scheme's declaration: the preset's settings with the user's keys over
 // them, every problem positioned at its key with a did-you-mean.
 import { hmac as mac, safeEqualText } from '../verify/crypto.js';
-import { compileSigned, hasTimestamp, parsePublicKey, secretKey, SIGNED_PARTS, type EngineSettings } from '../verify/engine.js';
+import { compileSigned, hasTimestamp, parsePublicKey, secretKey, SIGNED_PARTS, SignatureIds, type EngineSettings } from '../verify/engine.js';
 import { CREDENTIAL_KEYS, type ENGINE_KEYS } from '../verify/keys.js';
 import { schemes } from '../verify/registry.js';
 import type { AsymmetricAlgorithm, HeaderFormat, HmacAlgorithm, HmacDefaults, SecretEncoding, SignatureEncoding, TimestampFormat } from '../verify/spec.js';
@@ -66,7 +66,9 @@ export function compileVerify(at: PathSegment[], v: Record<string, unknown>, ctx
   const tolRaw = v.tolerance ?? defaults.tolerance ?? '5m';
   const tol = toleranceMs(tolRaw);
   if (tol === undefined) {
-    error([...at, 'tolerance'], `${label([...at, 'tolerance'])}: "${String(tolRaw)}" is not a duration like 30s or 5m (or 0 to not check age)`);
+    const why =
+      typeof tolRaw === 'number' ? `a bare number has no unit: write ${tolRaw}s for seconds (or 0 to not check age)` : `"${String(tolRaw)}" is not a duration like 30s or 5m (or 0 to not check age)`;
+    error([...at, 'tolerance'], `${label([...at, 'tolerance'])}: ${why}`);
     ok = false;
   }
 
@@ -126,6 +128,7 @@ export function compileVerify(at: PathSegment[], v: Record<string, unknown>, ctx
     ...(str('publicKey') ? { publicKey: str('publicKey') } : {}),
     ...(str('username') ? { username: str('username') } : {}),
     ...(str('password') ? { password: str('password') } : {}),
+    ...(spec.bindSignatureToId ? { signatureIds: new SignatureIds(Math.max(tol ?? 300_000, 60_000) * 2) } : {}),
     options,
   };
 }
@@ -190,6 +193,27 @@ function compileEngine(
     signed,
     signedText,
   };
+  const userSet = (key: string) => v[key] !== undefined;
+  if (header !== undefined && signatureFrom !== undefined) {
+    error(where(userSet('signatureFrom') ? 'signatureFrom' : 'header'), `${label(at)}: give the signature's place once: "header" or "signatureFrom", not both`);
+    ok = false;
+  }
+  if (timestampHeader !== undefined && timestampFrom !== undefined) {
+    error(where(userSet('timestampFrom') ? 'timestampFrom' : 'timestampHeader'), `${label(at)}: give the timestamp's place once: "timestampHeader" or "timestampFrom", not both`);
+    ok = false;
+  }
+  if (format && userSet('prefix')) ctx.warn([...at, 'prefix'], `${label([...at, 'prefix'])}: ignored with "format" (the format's keys say where the signature is)`);
+  if (userSet('tolerance') && !hasTimestamp(settings) && tolerance !== 0)
+    ctx.warn([...at, 'tolerance'], `${label([...at, 'tolerance'])}: ignored: nothing says where a timestamp is (timestampHeader, timestampFrom or format.timestamp)`);
+  const signsBody = signed.some((p) => p.kind === 'body' || p.kind === 'form' || p.kind === 'field');
+  if (!signsBody) ctx.warn(where('signed'), `${label([...at, 'signed'])}: nothing of the body is signed ({body}, {form:sorted} or {field:…}): anyone holding one signature can send any body with it`);
+  // A timestamp header outside the signed text can be replaced at will: its age check then stops nothing.
+  if (timestampHeader !== undefined && !signed.some((p) => p.kind === 'timestamp' || (p.kind === 'header' && p.name === timestampHeader))) {
+    ctx.warn(
+      where('timestampHeader'),
+      `${label([...at, 'timestampHeader'])}: the timestamp is not in the signed text ("signed" has no {timestamp}), so its age check does not stop replays: a resend with a fresh timestamp passes`,
+    );
+  }
   if (signed.some((p) => p.kind === 'timestamp') && !hasTimestamp(settings)) {
     error(where('signed'), `${label([...at, 'signed'])}: uses {timestamp} but nothing says where the timestamp is (timestampHeader, timestampFrom or format.timestamp)`);
     ok = false;
@@ -214,16 +238,28 @@ export function handshakeBindings(s: VerifySettings): Record<string, unknown> {
       const key = s.keys[0] ?? (s.secrets[0] !== undefined ? Buffer.from(s.secrets[0]) : undefined);
       return key ? mac(alg, key, text).toString(enc) : undefined;
     },
-    tokenEquals: (text: unknown) => {
-      const expected = s.verifyToken ?? s.secrets[0];
-      return typeof text === 'string' && expected !== undefined && safeEqualText(text, expected);
-    },
+    // Against verifyToken only: a probe's token travels in URLs (and proxy logs), so it must not be the signing secret.
+    tokenEquals: (text: unknown) => typeof text === 'string' && s.verifyToken !== undefined && safeEqualText(text, s.verifyToken),
   };
 }
 
 interface RawRule {
   when?: unknown;
   respond?: { status?: unknown; headers?: Record<string, unknown>; body?: unknown };
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'trailer']);
+
+/** Why a header cannot be sent in an answer: a bad name, a line break or non-Latin-1 text in the value, or a framing header the server sets. */
+export function responseHeaderProblem(name: string, value: string): string | undefined {
+  if (!TOKEN.test(name)) return `"${name}" is not a valid header name`;
+  if (FRAMING.has(name.toLowerCase())) return `${name} is set by the server from the body; it cannot be configured`;
+   
+  if (/[\r\n\0]/.test(value)) return 'a header value cannot hold a line break';
+   
+  if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) return 'a header value must be Latin-1 text (no control characters or characters beyond U+00FF)';
+  return undefined;
 }
 
 /** The preset's rules, then the source's own (`handshake:`). */
@@ -240,10 +276,18 @@ export function compileHandshake(at: PathSegment[], own: unknown, s: VerifySetti
         ok = false;
         return;
       }
+      const headers = Object.fromEntries(Object.entries(raw.respond?.headers ?? {}).map(([k, x]) => [k, String(x)]));
+      for (const [name, value] of Object.entries(headers)) {
+        const problem = responseHeaderProblem(name, value);
+        if (problem) {
+          ctx.error([...here, 'respond', 'headers', name], `${ctx.label([...here, 'respond', 'headers', name])}: ${problem}`, true);
+          ok = false;
+        }
+      }
       rules.push({
         when,
         status: typeof raw.respond?.status === 'number' ? raw.respond.status : 200,
-        headers: Object.fromEntries(Object.entries(raw.respond?.headers ?? {}).map(([k, x]) => [k, String(x)])),
+        headers,
         ...(body ? { body } : {}),
         unsigned: false,
       });

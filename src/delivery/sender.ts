@@ -124,6 +124,11 @@ export class Sender {
     return this.publisher.publish(target, msg);
   }
 
+  /** At start-up: broker targets connect now; `warn` hears of those that cannot (their deliveries retry). */
+  warm(targets: Iterable<Target>, warn: (target: string, reason: string) => void): Promise<void> {
+    return this.publisher.warm(targets, warn);
+  }
+
   /** After a reload: connections of removed or changed targets are closed. */
   retain(targets: ReadonlyMap<string, Target>): void {
     this.publisher.retain(targets);

@@ -8,6 +8,7 @@ import { verdictCode, type Metrics, type RefusalCode } from '../observe/metrics.
 import { createRedactor, MASK, SENSITIVE_HEADER } from '../observe/redact.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import type { IngestResult, NewEvent, Store } from '../store/types.js';
+import { signatureText } from '../verify/engine.js';
 import type { Reply, SignedRequest } from '../verify/types.js';
 import { parseBody } from '../lib/body.js';
 import { handshakeReply, identify } from './event.js';
@@ -85,7 +86,11 @@ export function ingressApp(deps: IngressDeps): Hono {
 
     const answer = async (reply: Reply & { record?: string }, rawBody?: Buffer) => {
       if (reply.status >= 400) return refuse(reply.status, 'handshake_refused', reply.body || 'handshake refused');
-      if (reply.record !== undefined && rawBody) {
+      // Kept only while the source has no secret yet (the token is what the user is waiting for); once one is set, a
+      // new verification request is answered and logged, not stored — anyone can send one.
+      if (reply.record !== undefined && rawBody && source.verify.secrets.length > 0) {
+        deps.log.warn({ source: source.name }, `verification request answered but not kept: the source has a secret; remove verify.secret to receive a new one`);
+      } else if (reply.record !== undefined && rawBody) {
         // Kept for the user to read (Notion's verification token), never delivered: no routes.
         try {
           const contentType = headers['content-type'];
@@ -110,17 +115,19 @@ export function ingressApp(deps: IngressDeps): Hono {
       return send(c, plain);
     };
     const rules = source.handshake;
-    if (method !== 'POST') {
-      // A probe without a body to verify (Meta's GET hub.challenge, Trello's HEAD): rules only.
-      const reply = rules.length ? await handshakeReply(source, rules, { method, headers, query, payload: undefined }, false, deps.log) : undefined;
-      if (reply) return answer(reply);
-      return c.json({ error: 'method not allowed' }, 405, { Allow: rules.length ? 'GET, HEAD, POST' : 'POST' });
-    }
-
+    // The source's rate limit covers probes too.
     const bucket = index.buckets.get(source.name);
     if (bucket) {
       const taken = bucket.take(now());
       if (!taken.ok) return refuse(429, 'rate_limited', 'rate limited', { 'Retry-After': String(Math.ceil(taken.retryAfterMs / 1000)) });
+    }
+    if (method !== 'POST') {
+      // A probe without a body to verify (Meta's GET hub.challenge, Trello's HEAD): rules only, for GET and HEAD
+      // only, and without $hmac — an unverified request must not get anything signed.
+      const probe = method === 'GET' || method === 'HEAD';
+      const reply = probe && rules.length ? await handshakeReply(source, rules, { method, headers, query, payload: undefined }, 'unverified', deps.log, redact) : undefined;
+      if (reply) return answer(reply);
+      return c.json({ error: 'method not allowed' }, 405, { Allow: rules.length ? 'GET, HEAD, POST' : 'POST' });
     }
 
     const read = incoming ? await readNodeBody(incoming, config.server.maxBodySize) : await readBody(c.req.raw, config.server.maxBodySize);
@@ -138,8 +145,10 @@ export function ingressApp(deps: IngressDeps): Hono {
       return p.ok ? p.payload : undefined;
     };
 
-    if (rules.some((r) => r.unsigned)) {
-      const reply = await handshakeReply(source, rules, { method, headers, query, payload: payload() }, true, deps.log);
+    // A probe its provider does not sign (WooCommerce's ping, Slack's ssl_check, Notion's verification) is
+    // small: only a small body is parsed and matched before the signature, so a large unsigned one costs nothing.
+    if (rawBody.length <= UNSIGNED_PROBE_BYTES && rules.some((r) => r.unsigned)) {
+      const reply = await handshakeReply(source, rules, { method, headers, query, payload: payload() }, 'unsigned', deps.log, redact);
       if (reply) return answer(reply, rawBody);
     }
 
@@ -151,13 +160,19 @@ export function ingressApp(deps: IngressDeps): Hono {
     if (!parsed.ok) return refuse(400, 'bad_body', withoutQuotedBody(parsed.error));
 
     if (rules.length) {
-      const reply = await handshakeReply(source, rules, { method, headers, query, payload: parsed.payload }, false, deps.log);
+      const reply = await handshakeReply(source, rules, { method, headers, query, payload: parsed.payload }, 'verified', deps.log, redact);
       if (reply) return answer(reply, rawBody);
     }
 
     if (source.split) return ingestSplit(c, source, config, { headers, query, payload: parsed.payload, contentType }, started, refuse);
 
     const who = await identify(source, { headers, query, payload: parsed.payload });
+    if (source.verify.signatureIds && source.verify.engine) {
+      const sig = signatureText(signed, source.verify.engine);
+      if (sig !== undefined && !source.verify.signatureIds.admit(sig, who.deliveryId ?? '', now())) {
+        return refuse(401, 'signature_reused', 'signature reused for another event');
+      }
+    }
     for (const problem of who.problems) deps.log.warn({ source: source.name, problem: shorten(redact.text(problem)) }, 'topic or id expression failed');
     const matched = config.routesFor(source.name, who.topic);
     const routes = matched.map((r) => r.name);
@@ -245,7 +260,8 @@ export function ingressApp(deps: IngressDeps): Hono {
     const list = items === undefined || items === null ? [] : Array.isArray(items) ? (items as unknown[]) : [items];
     if (list.length > config.server.maxSplit) return refuse(413, 'too_many_events', `the body holds ${list.length} events; at most ${config.server.maxSplit} (server.maxSplit)`);
     const receivedAt = now();
-    const headers = maskCredentials(req.headers, source);
+    // Every element keeps the request's headers: bounded, so a batch of 1,000 does not store a large header block 1,000 times.
+    const headers = boundHeaders(maskCredentials(req.headers, source));
     const events: NewEvent[] = [];
     const matchedPer: (readonly Route[])[] = [];
     for (const item of list) {
@@ -330,8 +346,32 @@ function maskOwnHeader(headers: Record<string, string>, source: Source): Record<
   return own && headers[own] !== undefined ? { ...headers, [own]: MASK } : headers;
 }
 
+const SPLIT_HEADER_VALUE = 1024;
+const SPLIT_HEADERS_TOTAL = 8192;
+
+/** The headers each event of a split batch keeps: values up to 1 KB, 8 KB in all; what is left out is counted. */
+function boundHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let total = 0;
+  let dropped = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    const size = name.length + value.length;
+    if (value.length > SPLIT_HEADER_VALUE || total + size > SPLIT_HEADERS_TOTAL) {
+      dropped++;
+      continue;
+    }
+    out[name] = value;
+    total += size;
+  }
+  if (dropped) out['x-switchboard-headers-dropped'] = String(dropped);
+  return out;
+}
+
 /** Text from a request kept in a log line or the rejections list: enough to tell what went wrong. */
 const SHOWN_CHARS = 200;
+
+/** The largest body matched against unsigned probe rules before its signature is checked. */
+const UNSIGNED_PROBE_BYTES = 4096;
 
 function shorten(text: string): string {
   return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}… (${text.length} characters)` : text;

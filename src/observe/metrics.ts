@@ -33,7 +33,8 @@ export type RefusalCode =
   | 'bad_body'
   | 'rate_limited'
   | 'handshake_refused'
-  | 'too_many_events';
+  | 'too_many_events'
+  | 'signature_reused';
 
 const VERDICT_CODES: Record<RejectReason, RefusalCode> = {
   'missing signature': 'signature_missing',

@@ -395,3 +395,38 @@ export function signWithKey(body: Buffer, s: VerifySettings, ctx: SignContext, k
     : `${e.prefix}${text}`;
   return out;
 }
+
+/**
+ * Remembers which delivery id each signature came with (for schemes whose
+ * signature does not cover the event, bindSignatureToId): the same signature
+ * with another id is a replay carrying a forged event. Bounded: at most
+ * `max` signatures, each for `ttlMs`.
+ */
+export class SignatureIds {
+  private readonly seen = new Map<string, { id: string; at: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 10_000,
+  ) {}
+
+  /** False when `signature` was seen with a different id within the window. */
+  admit(signature: string, id: string, now: number): boolean {
+    for (const [k, v] of this.seen) {
+      if (now - v.at <= this.ttlMs && this.seen.size <= this.max) break;
+      this.seen.delete(k);
+    }
+    const had = this.seen.get(signature);
+    if (had && now - had.at <= this.ttlMs) return had.id === id;
+    this.seen.set(signature, { id, at: now });
+    return true;
+  }
+}
+
+/** The signature text of a request (header or body field), as the engine read it. */
+export function signatureText(req: Pick<SignedRequest, 'headers' | 'payload'>, e: EngineSettings): string | undefined {
+  if (e.signatureFrom !== undefined) {
+    const v = field(req.payload?.(), e.signatureFrom);
+    return typeof v === 'string' ? v : undefined;
+  }
+  return req.headers[e.header ?? ''];
+}

@@ -1,6 +1,6 @@
 // Turns a scheme's declaration (spec.ts) into what the server runs: its
 // verify and sign functions by engine, and its topic and id rules.
-import jsonata from 'jsonata';
+import { plainExpr, type Expr } from '../config/expr.js';
 import { cannotSign, signHmac, verifyBasic, verifyHmac, verifyPublicKey, verifyToken } from './engine.js';
 import type { Extract, PresetSpec } from './spec.js';
 import { OK, text, type EventView, type Scheme } from './types.js';
@@ -28,6 +28,16 @@ function scalarText(v: unknown): string | undefined {
   return undefined;
 }
 
+/** `$json(text)`: a JSON text's value (undefined when it is not JSON) — unlike `$eval`, it runs nothing. */
+function parseJsonText(text: unknown): unknown {
+  if (typeof text !== 'string' || text.length > 1_000_000) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A topic or id rule as a function of the event. */
 export function extractor(x: Extract, what: string, scheme: string): (e: EventView) => string | undefined | Promise<string | undefined> {
   if (x.get) return x.get;
@@ -40,15 +50,16 @@ export function extractor(x: Extract, what: string, scheme: string): (e: EventVi
     return (e) => e.headers[name] || undefined;
   }
   if (x.expr !== undefined) {
-    let compiled: jsonata.Expression;
+    let compiled: Expr;
     try {
-      compiled = jsonata(x.expr);
+      // With the same time, depth and size limits as every user expression.
+      compiled = plainExpr(x.expr);
     } catch (err) {
       throw new Error(`scheme ${scheme}: ${what} expression does not compile: ${(err as Error).message}`);
     }
     return async (e) => {
       try {
-        return scalarText(await compiled.evaluate(e.payload, { headers: e.headers, query: e.query }));
+        return scalarText(await compiled.evaluate(e.payload, { headers: e.headers, query: e.query, json: parseJsonText } as never));
       } catch {
         return undefined;
       }

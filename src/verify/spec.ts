@@ -116,6 +116,12 @@ export interface PresetSpec {
    * header names the same provider also sends (Svix's svix-* for webhook-*).
    */
   readonly adapt?: (req: SignedRequest) => SignedRequest;
+  /**
+   * The signature does not cover the whole body (Mailgun signs a timestamp and a
+   * token beside the event): a signature seen with one delivery id is refused
+   * with another, for as long as its timestamp is fresh.
+   */
+  readonly bindSignatureToId?: true;
   /** For a custom verify: the header that carries the signature (masked wherever headers are shown). */
   readonly signatureHeader?: string;
   /** Signs like the provider, for `switchboard send` (engines sign by themselves). */

@@ -74,7 +74,7 @@ describe('switchboard validate', () => {
     [
       'missing required key',
       (t) => t.replace('    url: ${HELPDESK_URL:-http://127.0.0.1:9999/helpdesk}/tickets\n', '    method: POST\n'),
-      (f) => new RegExp(`^${f}:${lineOf('  helpdesk:')}:3: targets\\.helpdesk: missing required key "url"`, 'm'),
+      (f) => new RegExp(`^${f}:${lineOf('  helpdesk:')}:3: targets\\.helpdesk: an http target needs "url" \\(or a kind: amqp`, 'm'),
     ],
     ['unknown scheme', (t) => t.replace('scheme: stripe ', 'scheme: strip '), (f) => new RegExp(`^${f}:${lineOf('scheme: stripe ')}:15: .*"strip" is not one of .*did you mean "stripe"\\?`, 'm')],
     [

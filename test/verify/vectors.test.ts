@@ -187,7 +187,8 @@ for (const [scheme, list] of files) {
   for (const { file, data } of list) {
     describe(`${scheme} (${file})`, () => {
       for (const c of data.cases) {
-        const verify = { ...data.verify, ...c.verify };
+        // A case may take a key away with null (a source with no secret yet).
+        const verify = Object.fromEntries(Object.entries({ ...data.verify, ...c.verify }).filter(([, v]) => v !== null));
         it(`${c.name}${c.computed ? ' (computed)' : ''}`, async () => {
           check(await run(scheme, verify, c, bodyOf(c.request)), c);
         });

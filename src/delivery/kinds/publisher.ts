@@ -57,6 +57,33 @@ export class Publisher {
     }
   }
 
+  /**
+   * Opens each broker target's connection at start-up, so an unreachable one is
+   * said at once — a warning, not an error: its deliveries wait and retry.
+   */
+  async warm(targets: Iterable<Target>, warn: (target: string, reason: string) => void): Promise<void> {
+    await Promise.all(
+      [...targets].map(async (target) => {
+        const kind = kinds.get(target.kind);
+        if (!kind?.connect || this.closed) return;
+        const entry = this.entry(target, kind);
+        if (entry.conn) return;
+        let timer: NodeJS.Timeout | undefined;
+        const conn = kind.connect(entry.settings, target.timeoutMs);
+        entry.conn = conn;
+        try {
+          await Promise.race([conn, new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`no connection within ${target.timeoutMs} ms`)), target.timeoutMs)))]);
+        } catch (err) {
+          conn.catch(() => undefined);
+          this.drop(target.name, entry);
+          warn(target.name, describe(err));
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+  }
+
   /** Closes connections of targets the new config no longer has, or has changed. */
   retain(targets: ReadonlyMap<string, Target>): void {
     for (const [name, entry] of this.pool) {

@@ -20,6 +20,8 @@ export const mailgun = preset({
     tolerance: '5m',
     signed: '{field:signature.timestamp}{field:signature.token}',
   },
+  // Mailgun signs timestamp + token, not event-data: a captured signature must not carry another event.
+  bindSignatureToId: true,
   keys: ['secret', 'tolerance'],
   required: ['secret'],
   topic: { path: 'event-data.event' },

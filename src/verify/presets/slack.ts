@@ -20,7 +20,7 @@ export const slack = preset({
   // interactivity posts a form whose `payload` field is JSON with its own `type` (the body
   // parser hands over that JSON itself when `payload` is the form's only field).
   topic: {
-    expr: '$exists(command) ? "command:" & command : $contains($lowercase($headers."content-type"), "x-www-form-urlencoded") ? "interaction:" & ($exists(type) ? type : $eval(payload).type) : $exists(event.type) ? event.type : type',
+    expr: '$exists(command) ? "command:" & command : $contains($lowercase($headers."content-type"), "x-www-form-urlencoded") ? "interaction:" & ($exists(type) ? type : $json(payload).type) : $exists(event.type) ? event.type : type',
     doc: '`event.type`, else `type` (Events API); `command:/name` for slash commands; `interaction:<payload.type>` for interactivity',
   },
   id: { path: 'event_id' },

@@ -78,6 +78,9 @@ function verifyTwilio(req: SignedRequest, s: VerifySettings): Verdict {
     return reject('body hash mismatch');
   }
   const contentType = req.headers['content-type'] ?? '';
+  // Only form parameters are signed with the URL; any other body must be bound by bodySHA256, or a
+  // signature over the bare URL would vouch for whatever body came with it.
+  if (bodyHash === null && req.rawBody.length > 0 && !contentType.startsWith('application/x-www-form-urlencoded')) return reject('body hash mismatch');
   let ok = false;
   for (const variant of urlVariants(url)) {
     const message = signedText(variant, contentType, req.rawBody);
@@ -99,11 +102,10 @@ function twilioTopic(e: EventView): string {
   return 'twilio.unknown';
 }
 
-// Twilio sends the same idempotency token when it retries a request. Without
-// it, a message's status callbacks share its MessageSid, so the status is part of the id.
+// From the signed parameters only: the I-Twilio-Idempotency-Token header is not signed, so a
+// captured request resent with a new token would pass as new. A message's status callbacks
+// share its MessageSid, so the status is part of the id.
 function twilioId(e: EventView): string | undefined {
-  const token = e.headers['i-twilio-idempotency-token'];
-  if (token) return token;
   const p = e.payload;
   const sid = text(p, 'MessageSid') ?? text(p, 'SmsSid') ?? text(p, 'CallSid');
   if (!sid) return undefined;
@@ -119,7 +121,7 @@ function twilioId(e: EventView): string | undefined {
  */
 export const twilio = preset({
   name: 'twilio',
-  summary: 'X-Twilio-Signature base64 HMAC-SHA1 (auth token) of URL + sorted form params (bodySHA256 for JSON); topic twilio.<kind>; id idempotency token or MessageSid/CallSid; answers empty TwiML',
+  summary: 'X-Twilio-Signature base64 HMAC-SHA1 (auth token) of URL + sorted form params (bodySHA256 for JSON); topic twilio.<kind>; id MessageSid/CallSid (+ status); answers empty TwiML',
   docs: 'https://www.twilio.com/docs/usage/webhooks/webhooks-security',
   verify: verifyTwilio,
   signatureHeader: 'x-twilio-signature',

@@ -1,0 +1,269 @@
+// `kind: nats`: a JetStream publish. The message goes to `subject` (a template)
+// with the target's headers as NATS headers and `Nats-Msg-Id` = the delivery id,
+// so a retried or replayed delivery that JetStream already stored is dropped
+// by the stream (within its duplicate window) instead of stored twice. It
+// counts as delivered once the stream's PubAck arrives: the stream's name and
+// the sequence it stored the message at (or `duplicate`) are recorded.
+//
+// A subject that no stream captures gets "no responders" (status 503) from the
+// server. That is no overload: nothing subscribes to the subject, and retrying
+// the same subject meets the same nothing, like an AMQP queue that does not
+// exist. But in a cluster a stream changing leader can answer "no responders"
+// for a moment too. So the JetStream API is asked which stream captures the
+// subject: none → permanent (the delivery goes dead, replay it once a stream
+// exists); a stream does → retried; the API itself has no responders →
+// JetStream is not enabled for the account: permanent.
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import { PublishError, type Confirmation, type KindKey, type KindProblem, type Message, type TargetKind } from './types.js';
+
+export interface NatsSettings {
+  readonly host: string;
+  readonly port: number;
+  /** nats:// or tls:// (TLS required). */
+  readonly tls: boolean;
+  readonly user?: string;
+  readonly pass?: string;
+  /** `nats://token@host`: a user part without a password is a token (the NATS URL convention). */
+  readonly token?: string;
+  /** The subject as written (rendered per delivery into `msg.values.subject` when it holds a template). */
+  readonly subject: string;
+}
+
+export interface NatsConnectionHandle {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+}
+
+const DEFAULT_PORT = 4222;
+const SCHEMES: Readonly<Record<string, boolean>> = { 'nats:': false, 'tls:': true };
+// Subjects that are the server's own API, not streams: a publish there could
+// delete a stream or ack a consumer's message, whatever a template rendered.
+const RESERVED = /^(\$JS|\$JSC|\$SYS|\$NRG|\$MQTT|_INBOX)(\.|$)/;
+
+const keys: Record<string, KindKey> = {
+  url: {
+    type: 'string',
+    description:
+      'The NATS server: `nats://[user:pass@]host:4222` (`nats://token@host` for a token; `tls://` when the server requires TLS). Static: no templates. Only this server is used (cluster peers it announces are ignored).',
+  },
+  subject: {
+    type: 'string',
+    minLength: 1,
+    description:
+      'The subject to publish to (a template, e.g. `orders.{{ type }}`); a JetStream stream must capture it. Tokens separated by dots, no spaces, no `*` or `>` wildcards, not `$JS.`/`$SYS.`/`_INBOX.`.',
+  },
+};
+
+/** Why `subject` cannot be published to, or undefined. `partial`: a template's literal text only. */
+export function subjectProblem(subject: string, partial = false): string | undefined {
+  if (/\s/.test(subject) || [...subject].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f')) return 'a subject cannot hold spaces or control characters';
+  if (partial) return undefined;
+  if (subject === '') return 'the subject is empty';
+  const tokens = subject.split('.');
+  if (tokens.some((t) => t === '')) return 'a subject cannot have an empty token (a leading, trailing or doubled dot)';
+  if (tokens.some((t) => t === '*' || t === '>')) return 'a subject to publish to cannot hold the wildcards * or >';
+  if (RESERVED.test(subject)) return 'the subject is the server\u2019s own API ($JS., $SYS., _INBOX. …), not a stream';
+  return undefined;
+}
+
+function parseUrl(raw: unknown): Omit<NatsSettings, 'subject'> | string {
+  if (typeof raw !== 'string' || raw.trim() === '') return 'url is required: nats://[user:pass@]host:4222';
+  if (raw.includes('{{')) return 'url is static: it cannot hold templates';
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'url is not a URL (nats://[user:pass@]host:4222)';
+  }
+  const tls = SCHEMES[u.protocol];
+  if (tls === undefined) return `url must be nats:// or tls://, not ${u.protocol}//`;
+  if (u.hostname === '') return 'url has no host';
+  if ((u.pathname !== '' && u.pathname !== '/') || u.search !== '' || u.hash !== '') return 'url takes no path, query or fragment: the subject is its own key';
+  const port = u.port === '' ? DEFAULT_PORT : Number(u.port);
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  let user: string, pass: string;
+  try {
+    user = decodeURIComponent(u.username);
+    pass = decodeURIComponent(u.password);
+  } catch {
+    return 'url has a badly percent-encoded user name or password';
+  }
+  if (user !== '' && pass !== '') return { host, port, tls, user, pass };
+  if (pass !== '') return 'url has a password but no user name';
+  if (user !== '') return { host, port, tls, token: user };
+  return { host, port, tls };
+}
+
+function compile(raw: Readonly<Record<string, unknown>>): NatsSettings | { problems: KindProblem[] } {
+  const problems: KindProblem[] = [];
+  const url = parseUrl(raw.url);
+  if (typeof url === 'string') problems.push({ key: 'url', message: url });
+  const subject = raw.subject;
+  if (typeof subject !== 'string' || subject === '') {
+    problems.push({ key: 'subject', message: 'subject is required: the subject a JetStream stream captures (e.g. orders.created)' });
+  } else {
+    const templated = subject.includes('{{');
+    // With a template only the literal text can be judged now; the rendered subject is checked per delivery.
+    const why = subjectProblem(templated ? subject.replace(/\{\{\{[\s\S]*?\}\}\}|\{\{[\s\S]*?\}\}/g, 'x') : subject, templated);
+    if (why) problems.push({ key: 'subject', message: why });
+  }
+  if (problems.length > 0 || typeof url === 'string' || typeof subject !== 'string') return { problems };
+  return { ...url, subject };
+}
+
+/** Rejects with `message` when `ms` passes first; `late` disposes of a result that arrives after that. */
+function withTimeout<T>(p: Promise<T>, ms: number, message: string, late?: (value: T) => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const guard = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new PublishError(message));
+    }, ms);
+  });
+  p.then(
+    (v) => {
+      if (timedOut) late?.(v);
+    },
+    () => undefined,
+  );
+  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : '';
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isNoResponders(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e.name === 'NoRespondersError') return true;
+    const check = (e as Error & { isNoResponders?: () => boolean }).isNoResponders;
+    if (e.name === 'RequestError' && typeof check === 'function' && check.call(e) === true) return true;
+  }
+  return false;
+}
+
+async function connect(settings: NatsSettings, timeoutMs: number): Promise<NatsConnectionHandle> {
+  const { connect: natsConnect } = await import('@nats-io/transport-node');
+  const { jetstream } = await import('@nats-io/jetstream');
+  const server = `${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
+  const opening = natsConnect({
+    servers: server,
+    name: 'switchboard',
+    timeout: Math.max(1, timeoutMs),
+    // One owner for reconnecting: the target's pool closes the connection after an error and opens
+    // a new one on the next attempt. The client's own reconnect would hold publishes in a buffer
+    // during an outage instead of failing them.
+    reconnect: false,
+    // Stay on the configured server: a server's announced cluster peers are not configured targets (egress).
+    ignoreClusterUpdates: true,
+    noEcho: true,
+    ...(settings.tls ? { tls: {} } : {}),
+    ...(settings.user !== undefined ? { user: settings.user, pass: settings.pass } : {}),
+    ...(settings.token !== undefined ? { token: settings.token } : {}),
+  });
+  let nc: NatsConnection;
+  try {
+    nc = await withTimeout(opening, timeoutMs, `NATS ${server}: no connection within ${timeoutMs} ms`, (late) => void late.close().catch(() => undefined));
+  } catch (err) {
+    if (err instanceof PublishError) throw err;
+    const text = errorText(err);
+    // Credentials the server refuses stay refused: retrying with the same ones cannot help.
+    if (errorName(err) === 'AuthorizationError' && !/timeout/i.test(text)) throw new PublishError(`NATS ${server}: the server refused the credentials (${text})`, true);
+    throw new PublishError(`NATS ${server}: cannot connect: ${text}`);
+  }
+  return { nc, js: jetstream(nc, { timeout: Math.max(1, timeoutMs) }) };
+}
+
+/** Why the server had no responders for `subject`: no stream captures it (permanent), or a stream did not answer (retried). */
+async function noResponders(conn: NatsConnectionHandle, subject: string, remainingMs: number): Promise<PublishError> {
+  const what = `no responders for subject ${JSON.stringify(subject)}`;
+  if (remainingMs <= 0) return new PublishError(`${what}, and no time left to ask JetStream which stream captures it`);
+  try {
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const jsm = await jetstreamManager(conn.nc, { checkAPI: false, timeout: remainingMs });
+    const stream = await withTimeout(jsm.streams.find(subject), remainingMs, 'timed out');
+    return new PublishError(`${what}: stream ${stream} captures it but did not answer (a leader change?)`);
+  } catch (err) {
+    if (errorName(err) === 'StreamNotFoundError') return new PublishError(`${what}: no JetStream stream captures this subject (create one, then replay)`, true);
+    if (isNoResponders(err) || errorName(err) === 'JetStreamNotEnabled') return new PublishError(`${what}: JetStream is not enabled on this server (account)`, true);
+    return new PublishError(`${what}, and JetStream did not say which stream captures it (${errorText(err)})`);
+  }
+}
+
+async function publish(conn: NatsConnectionHandle, msg: Message, settings: NatsSettings, timeoutMs: number): Promise<Confirmation> {
+  const started = Date.now();
+  const subject = settings.subject.includes('{{') ? (msg.values.subject ?? '') : settings.subject;
+  const bad = subjectProblem(subject);
+  if (bad) throw new PublishError(`subject ${JSON.stringify(subject.slice(0, 200))}: ${bad}`, true);
+  if (conn.nc.isClosed()) throw new PublishError('the NATS connection is closed');
+  const { headers: natsHeaders } = await import('@nats-io/transport-node');
+  const h = natsHeaders();
+  try {
+    let contentType = false;
+    for (const [name, value] of Object.entries(msg.headers)) {
+      const lower = name.toLowerCase();
+      // The delivery id is the message id, whatever the target's headers say: JetStream dedups on it.
+      if (lower === 'nats-msg-id') continue;
+      if (lower === 'content-type') contentType = true;
+      h.set(name, value);
+    }
+    if (!contentType) h.set('Content-Type', msg.contentType);
+  } catch (err) {
+    throw new PublishError(`headers cannot be sent as NATS headers: ${errorText(err)}`, true);
+  }
+  let ack: PubAck;
+  try {
+    ack = await withTimeout(
+      conn.js.publish(subject, msg.body, { msgID: msg.deliveryId, headers: h, timeout: Math.max(1, timeoutMs) }),
+      timeoutMs + 50,
+      `no PubAck from JetStream within ${timeoutMs} ms`,
+    );
+  } catch (err) {
+    if (err instanceof PublishError) throw err;
+    const name = errorName(err);
+    if (isNoResponders(err)) throw await noResponders(conn, subject, timeoutMs - (Date.now() - started));
+    if (name === 'TimeoutError') throw new PublishError(`no PubAck from JetStream within ${timeoutMs} ms`);
+    if (name === 'JetStreamApiError') {
+      const api = err as Error & { code?: number; status?: number };
+      // 503 (a full stream that discards new messages, JetStream busy) may clear; 4xx (too large, sealed…) will not.
+      throw new PublishError(`JetStream refused the message: ${api.message} (${api.status ?? '?'}, err_code ${api.code ?? '?'})`, (api.status ?? 500) < 500);
+    }
+    if (name === 'InvalidSubjectError' || name === 'InvalidArgumentError' || name === 'PermissionViolationError') throw new PublishError(`NATS refused the publish: ${errorText(err)}`, true);
+    if (name === 'ClosedConnectionError' || name === 'ConnectionError' || name === 'DrainingConnectionError' || (name === 'RequestError' && /connection/i.test(errorText(err))))
+      throw new PublishError(`the NATS connection was lost: ${errorText(err)}`);
+    throw new PublishError(`NATS publish failed: ${errorText(err)}`);
+  }
+  return { detail: `PubAck stream ${ack.stream} seq ${ack.seq}${ack.duplicate ? ' duplicate (already stored under this Nats-Msg-Id)' : ''}` };
+}
+
+async function close(conn: NatsConnectionHandle): Promise<void> {
+  if (conn.nc.isClosed()) return;
+  await withTimeout(conn.nc.close(), 5000, 'NATS close timed out').catch(() => undefined);
+}
+
+export const nats: TargetKind<NatsSettings, NatsConnectionHandle> = {
+  name: 'nats',
+  summary: 'Publishes to a NATS JetStream stream (Nats-Msg-Id = delivery id, deduplicated by the stream).',
+  confirmedBy: 'the stream\u2019s PubAck (stream and sequence recorded)',
+  keys,
+  required: ['url', 'subject'],
+  templated: ['subject'],
+  credentialUrls: ['url'],
+  packages: ['@nats-io/transport-node', '@nats-io/jetstream'],
+  compile,
+  endpoint: (s) => ({ scheme: s.tls ? 'tls' : 'nats', host: s.host, port: s.port }),
+  describe(s, msg) {
+    const host = s.host.includes(':') ? `[${s.host}]` : s.host;
+    const subject = s.subject.includes('{{') ? (msg.values.subject ?? s.subject) : s.subject;
+    return { method: 'PUBLISH', url: `${s.tls ? 'tls' : 'nats'}://${host}:${s.port} \u2192 subject ${subject}` };
+  },
+  connect,
+  publish,
+  close,
+};
