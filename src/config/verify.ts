@@ -255,9 +255,9 @@ const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'k
 export function responseHeaderProblem(name: string, value: string): string | undefined {
   if (!TOKEN.test(name)) return `"${name}" is not a valid header name`;
   if (FRAMING.has(name.toLowerCase())) return `${name} is set by the server from the body; it cannot be configured`;
-   
+
   if (/[\r\n\0]/.test(value)) return 'a header value cannot hold a line break';
-   
+
   if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) return 'a header value must be Latin-1 text (no control characters or characters beyond U+00FF)';
   return undefined;
 }

@@ -215,3 +215,17 @@ describe('switchboard try', () => {
     expect(run(['--version']).out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+describe('routes.example.yaml: the commented kinds examples', () => {
+  it('validate once uncommented (a RabbitMQ route and a command route)', () => {
+    const uncommented = EXAMPLE_TEXT.replace(/ {2}# >>> kinds (targets|routes)\n([\s\S]*?) {2}# <<< kinds \1/g, (_m, _w, body: string) => body.replace(/^(\s*)# /gm, '$1'));
+    expect(uncommented).toContain('kind: amqp');
+    expect(uncommented).toContain('kind: exec');
+    const dir = tempDir();
+    cpSync(join(ROOT, 'fixtures'), join(dir, 'fixtures'), { recursive: true });
+    writeFileSync(join(dir, 'routes.yaml'), uncommented);
+    const r = run(['validate', '-c', join(dir, 'routes.yaml')]);
+    expect(r.code, r.all).toBe(0);
+    expect(r.out).toMatch(/7 targets, 9 routes/);
+  });
+});

@@ -9,17 +9,22 @@ export interface TcpProxy {
   /** Resets every open connection and refuses new ones until `restore()`. */
   cut(): void;
   restore(): void;
+  /** Client connections open through the proxy right now. */
+  connections(): number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   let down = false;
   const open = new Set<Socket>();
+  const clients = new Set<Socket>();
   const server: Server = createServer((client) => {
     if (down) return void client.destroy();
     const upstream = connect(targetPort, targetHost);
     open.add(client).add(upstream);
+    clients.add(client);
     const drop = () => {
+      clients.delete(client);
       client.destroy();
       upstream.destroy();
       open.delete(client);
@@ -42,6 +47,7 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     restore() {
       down = false;
     },
+    connections: () => clients.size,
     close: () =>
       new Promise<void>((res) => {
         for (const s of open) s.destroy();
