@@ -15,6 +15,7 @@
 // on the next publish (the connection itself survives a channel error).
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { PublishError, type Confirmation, type KindProblem, type Message, type TargetKind } from './types.js';
+import { deadline, messageOf } from './util.js';
 
 export interface AmqpSettings {
   readonly url: string;
@@ -338,16 +339,4 @@ function optionalName(raw: Readonly<Record<string, unknown>>, key: 'exchange' | 
     return undefined;
   }
   return v;
-}
-
-function deadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

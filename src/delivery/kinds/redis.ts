@@ -14,6 +14,7 @@
 // connection) is retried.
 import type { RedisClientType } from 'redis';
 import { PublishError, type KindProblem, type TargetKind } from './types.js';
+import { deadline, messageOf } from './util.js';
 
 export interface RedisSettings {
   readonly url: string;
@@ -166,16 +167,4 @@ function badUrl(url: string): string | undefined {
   const db = u.pathname.slice(1);
   if (db !== '' && !/^\d+$/.test(db)) return 'url path is the database number (redis://host:6379/0)';
   return undefined;
-}
-
-function deadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

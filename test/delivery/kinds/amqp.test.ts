@@ -4,12 +4,11 @@
 // away (a TCP proxy cut, a link that stalls) fails publishes without hanging
 // or crashing and is published to again after reconnecting.
 import { randomUUID } from 'node:crypto';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import amqplib, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amqp, type AmqpConnection, type AmqpSettings } from '../../../src/delivery/kinds/amqp.js';
 import { PublishError, type Message } from '../../../src/delivery/kinds/types.js';
-import { startTcpProxy } from '../../helpers/tcp-proxy.js';
+import { reachable, startSilentServer, startStallProxy, startTcpProxy } from '../../helpers/tcp-proxy.js';
 
 const HOST = '127.0.0.1';
 const PORT = 5672;
@@ -326,64 +325,3 @@ describe.skipIf(unreachable !== undefined)('against RabbitMQ', () => {
     expect(await drain(q, 1, 300)).toHaveLength(0);
   });
 });
-
-async function reachable(host: string, port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host, port });
-    s.setTimeout(1000, () => {
-      s.destroy();
-      resolve('timed out');
-    });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(undefined);
-    });
-    s.once('error', (e) => resolve(e.message));
-  });
-}
-
-/** A proxy that forwards until `stall()`, then drops every byte both ways without closing anything. */
-async function startStallProxy(targetPort: number): Promise<{ port: number; stall(): void; close(): Promise<void> }> {
-  let stalled = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = createConnection(targetPort, HOST);
-    sockets.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.on('data', (d) => void (stalled || upstream.write(d)));
-    upstream.on('data', (d) => void (stalled || client.write(d)));
-  });
-  await new Promise<void>((r) => server.listen(0, HOST, r));
-  return {
-    port: (server.address() as { port: number }).port,
-    stall: () => void (stalled = true),
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
-
-/** Accepts connections and never says a word. */
-async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(0, HOST, r));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}

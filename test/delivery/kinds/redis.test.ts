@@ -5,12 +5,11 @@
 // stalls) fails publishes without hanging or crashing and is written to again
 // after reconnecting.
 import { randomUUID } from 'node:crypto';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { createClient, RESP_TYPES } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redis, type RedisConnection, type RedisSettings } from '../../../src/delivery/kinds/redis.js';
 import { PublishError, type Message } from '../../../src/delivery/kinds/types.js';
-import { startTcpProxy } from '../../helpers/tcp-proxy.js';
+import { reachable, startSilentServer, startStallProxy, startTcpProxy } from '../../helpers/tcp-proxy.js';
 
 const HOST = '127.0.0.1';
 const PORT = 6379;
@@ -312,64 +311,3 @@ describe.skipIf(unreachable !== undefined)('against Redis', () => {
     expect(await raw.exists(stream)).toBe(0);
   });
 });
-
-async function reachable(host: string, port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host, port });
-    s.setTimeout(1000, () => {
-      s.destroy();
-      resolve('timed out');
-    });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(undefined);
-    });
-    s.once('error', (e) => resolve(e.message));
-  });
-}
-
-/** A proxy that forwards until `stall()`, then drops every byte both ways without closing anything. */
-async function startStallProxy(targetPort: number): Promise<{ port: number; stall(): void; close(): Promise<void> }> {
-  let stalled = false;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = createConnection(targetPort, HOST);
-    sockets.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.on('data', (d) => void (stalled || upstream.write(d)));
-    upstream.on('data', (d) => void (stalled || client.write(d)));
-  });
-  await new Promise<void>((r) => server.listen(0, HOST, r));
-  return {
-    port: (server.address() as { port: number }).port,
-    stall: () => void (stalled = true),
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
-
-/** Accepts connections and never says a word. */
-async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(0, HOST, r));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
