@@ -11,6 +11,7 @@ import type { DeliveryStatus, Store } from '../store/types.js';
 import { createRedactor, MASK, SENSITIVE_HEADER, type Redactor } from '../observe/redact.js';
 import type { Reloader } from '../reload.js';
 import { adminAuth, adminHosts } from './auth.js';
+import { verdictsFor } from './verdicts.js';
 
 export interface AdminDeps {
   config: () => Config;
@@ -114,6 +115,8 @@ export function adminApp(deps: AdminDeps): Hono {
       body: text !== undefined ? { text, size: event.body.length } : { base64: event.body.toString('base64'), size: event.body.length },
       // Every string, key and number of the parsed payload, not only the raw text.
       payload: parsed.ok ? redact.value(parsed.payload) : null,
+      // Why each route of the source did or did not send (against the config as it is now).
+      verdicts: verdictsFor(event, deliveries, deps.config(), redact),
       deliveries: await Promise.all(
         deliveries.map(async (d) => ({
           id: d.id,

@@ -79,6 +79,9 @@ routes:
     expect(await page.locator('.request-body').first().textContent()).toContain('"text": "octocat: looks good <b>to me</b>"');
     expect(await page.locator('.response-body').first().textContent()).toContain('"answered_by": "the sink"');
     expect(await page.locator('#payload').textContent()).toContain('"login": "octocat"');
+    // The route verdicts at the top of the event view.
+    await page.locator('#verdicts tr[data-verdict="sent"]').first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('#verdicts strong').textContent()).toMatch(/^\d+ of \d+ routes? sent/);
     // payload text is shown as text, never interpreted as HTML
     expect(await page.locator('#detail b').count()).toBe(0);
 
