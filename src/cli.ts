@@ -1,7 +1,7 @@
 // argv → one command function each. No logic of its own beyond parsing.
 import { parseArgs } from 'node:util';
 import { processIO, parseHeaderArg, type IO } from './commands/io.js';
-import { eventsCommand, replayCommand } from './commands/events.js';
+import { bulkReplayCommand, eventsCommand, exportTestCommand, replayCommand } from './commands/events.js';
 import { schemesCommand } from './commands/schemes.js';
 import { sendCommand } from './commands/send.js';
 import { serveCommand } from './commands/serve.js';
@@ -25,7 +25,13 @@ Commands:
   schemes [name]                            the verification schemes (providers), or one in detail
   events [--source s] [--topic t] [--status dead] [--limit n] [--url …]
                                             recent events, through the admin API
+  events export <event-id> --as-test [--fixtures dir] [--url …]
+                                            a recorded event as a tests: case (stdout) and its
+                                            payload fixture (default ./fixtures/<source>/)
   replay <event-id> [--url …]               send an event through its routes again
+  replay --status dead [--route r] [--source s] [--topic t] [--since 1h] [--until …] [--limit n] [--cursor id] [--dry-run]
+                                            by filter: --status dead retries the dead deliveries
+                                            that match; other filters replay the matching events
 
 Options:
   -c, --config <file>   config file (default: $SWITCHBOARD_CONFIG or ./routes.yaml)
@@ -54,6 +60,13 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
         topic: { type: 'string' },
         status: { type: 'string' },
         limit: { type: 'string' },
+        route: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        cursor: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        'as-test': { type: 'boolean' },
+        fixtures: { type: 'string' },
       },
     });
   } catch (err) {
@@ -100,6 +113,11 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
         return await sendCommand({ ...common, ...(values.url ? { url: values.url } : {}), ...(values.key ? { key: values.key } : {}) }, io);
       }
       case 'events':
+        if (args[0] === 'export') {
+          expectArgs(args, 2, 'events export <event-id> --as-test [--fixtures dir]');
+          if (!values['as-test']) throw new UsageError('events export needs --as-test (a tests: case and its payload fixture is the one export there is)');
+          return await exportTestCommand({ config, eventId: args[1]!, ...(values.url ? { url: values.url } : {}), ...(values.fixtures ? { fixtures: values.fixtures } : {}) }, io);
+        }
         expectArgs(args, 0, 'events');
         return await eventsCommand(
           {
@@ -115,9 +133,19 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
       case 'schemes':
         if (args.length > 1) throw new UsageError('expected: switchboard schemes [name]');
         return schemesCommand(args[0], io);
-      case 'replay':
-        expectArgs(args, 1, 'replay <event-id>');
-        return await replayCommand({ config, eventId: args[0]!, ...(values.url ? { url: values.url } : {}) }, io);
+      case 'replay': {
+        const filters = (['source', 'topic', 'route', 'status', 'since', 'until', 'limit', 'cursor'] as const).filter((k) => values[k] !== undefined);
+        if (args.length === 1 && filters.length === 0 && !values['dry-run']) {
+          return await replayCommand({ config, eventId: args[0]!, ...(values.url ? { url: values.url } : {}) }, io);
+        }
+        // An id alone, or filters (at least one that narrows) without an id.
+        if (args.length > 0 || filters.every((k) => k === 'limit' || k === 'cursor')) {
+          throw new UsageError('expected: switchboard replay <event-id>, or switchboard replay with filters and no id (--status dead --route r --since 1h …)');
+        }
+        const bulk: Record<string, string> = {};
+        for (const k of filters) bulk[k] = values[k]!;
+        return await bulkReplayCommand({ config, ...bulk, ...(values.url ? { url: values.url } : {}), ...(values['dry-run'] ? { dryRun: true } : {}) }, io);
+      }
       case 'serve':
         expectArgs(args, 0, 'serve');
         return await serveCommand(config, io);

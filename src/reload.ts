@@ -8,6 +8,7 @@
 // large or broken — happen off the event loop. Only a file that passed, and is
 // therefore within the size limit, is compiled again here, because a compiled
 // Config (JSONata functions) cannot cross threads. Reloads run one at a time.
+import { leaseFits, longestTimeout } from './config/compile.js';
 import { checkInThread, outcomeErrors, type CheckOutcome } from './config/check-thread.js';
 import { loadConfig, loadConfigText, type LoadResult } from './config/load.js';
 import { formatIssue } from './config/issues.js';
@@ -43,7 +44,7 @@ export class Reloader {
   private counts = { ok: 0, failed: 0 };
   private last: ReloadResult | undefined;
   /** The settings fixed at start: a later change to them needs a restart. */
-  private readonly boot: { port: number; store: string };
+  private readonly boot: { port: number; store: string; leaseMs: number };
 
   constructor(
     private readonly file: string,
@@ -54,7 +55,7 @@ export class Reloader {
     private readonly metrics?: Metrics,
   ) {
     const c = get();
-    this.boot = { port: c.server.port, store: c.store };
+    this.boot = { port: c.server.port, store: c.store, leaseMs: c.server.leaseMs };
   }
 
   private queue: Promise<unknown> = Promise.resolve();
@@ -113,7 +114,20 @@ export class Reloader {
     const next = result.config;
     const timing = { checkMs: checked.ms, ...(compileMs !== undefined ? { compileMs } : {}) };
     if (next.hash === current.hash) return this.unchanged(at, trigger, current.hash);
+    // The running worker keeps the lease it started with: the new timeouts must fit it, or calls would never be made.
+    const longest = longestTimeout(next);
+    if (!leaseFits(this.boot.leaseMs, longest)) {
+      return this.failed(
+        at,
+        trigger,
+        current.hash,
+        [`${this.file}: not reloaded: the longest target timeout (${longest} ms) does not fit the running server's lease of ${this.boot.leaseMs} ms (server.lease changes apply after a restart)`],
+        1,
+        checked,
+      );
+    }
     const needsRestart: string[] = [];
+    if (next.server.leaseMs !== this.boot.leaseMs) needsRestart.push(`server.lease (${this.boot.leaseMs} ms → ${next.server.leaseMs} ms)`);
     if (next.server.port !== this.boot.port) needsRestart.push(`server.port (${this.boot.port} → ${next.server.port})`);
     if (next.store !== this.boot.store) needsRestart.push('store');
     this.set(next);

@@ -11,7 +11,9 @@ import type { DeliveryStatus, Store } from '../store/types.js';
 import { createRedactor, MASK, SENSITIVE_HEADER, type Redactor } from '../observe/redact.js';
 import type { Reloader } from '../reload.js';
 import { adminAuth, adminHosts } from './auth.js';
+import { bulkRoutes } from './bulk.js';
 import { verdictsFor } from './verdicts.js';
+import { exportTestRoute } from './export-test.js';
 
 export interface AdminDeps {
   config: () => Config;
@@ -134,6 +136,8 @@ export function adminApp(deps: AdminDeps): Hono {
             durationMs: a.durationMs,
             request: redact.value(a.request),
             response: a.responseStatus !== undefined ? { status: a.responseStatus, headers: redact.headers(a.responseHeaders ?? {}), body: redact.text(a.responseBody ?? '') } : null,
+            // A target kind's confirmation (publisher confirm, PubAck, XADD id, the SMTP 250 line, exit 0 and output).
+            confirmation: a.responseStatus === undefined && a.responseBody !== undefined && a.error === undefined ? redact.text(a.responseBody) : null,
             error: a.error !== undefined ? redact.text(a.error) : null,
           })),
         })),
@@ -165,6 +169,8 @@ export function adminApp(deps: AdminDeps): Hono {
     return c.json({ event: event.id, deliveries: deliveries.map((id, i) => ({ id, route: routes[i] })) }, 202);
   });
 
+  app.get('/events/:id/test', exportTestRoute(deps)); // save as test: a tests: case and its payload fixture
+
   app.post('/deliveries/:id/retry', async (c) => {
     const id = c.req.param('id');
     const d = await deps.store.getDelivery(id);
@@ -175,6 +181,8 @@ export function adminApp(deps: AdminDeps): Hono {
     deps.onQueued?.();
     return c.json({ delivery: id, status: 'pending' }, 202);
   });
+
+  app.route('/', bulkRoutes(deps)); // POST /deliveries/retry, POST /events/replay: by filter (bulk.ts)
 
   return app;
 }

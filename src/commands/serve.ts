@@ -48,6 +48,8 @@ export async function serveCommand(file: string, io: IO): Promise<number> {
   try {
     await server.close();
     log.info('stopped');
+    // A library that leaves a socket open (a broker that never answered) must not keep a stopped server alive.
+    setTimeout(() => process.exit(0), 2000).unref();
     return 0;
   } catch (err) {
     log.error({ err: (err as Error).message }, 'shutdown failed');

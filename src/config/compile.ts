@@ -117,6 +117,21 @@ for (const k of kinds.values()) {
   }
 }
 
+/** The margin the worker keeps between a call's timeout and its lease (worker.ts stillHeld). */
+export function leaseMargin(leaseMs: number): number {
+  return Math.min(1000, Math.floor(leaseMs / 10));
+}
+
+/** Whether a worker holding `leaseMs` leases ever makes a call with this timeout (with 100 ms to spare). */
+export function leaseFits(leaseMs: number, timeoutMs: number): boolean {
+  return leaseMs - leaseMargin(leaseMs) > timeoutMs + 100;
+}
+
+/** The longest call time a config asks for: the default and every target's timeout. */
+export function longestTimeout(c: Config): number {
+  return Math.max(c.defaults.timeoutMs, ...[...c.targets.values()].map((t) => t.timeoutMs), ...c.routes.map((r) => r.target.timeoutMs));
+}
+
 function decodeURIComponentSafe(s: string): string {
   try {
     return decodeURIComponent(s);
@@ -538,8 +553,13 @@ export function compileConfig(input: CompileInput): CompileOutput {
 
   // A claim must outlive the calls made under it, or a slow target would see a second worker step in.
   const longest = Math.max(defaults.timeoutMs, ...[...targets.values()].map((t) => t.timeoutMs), ...routes.map((r) => r.target.timeoutMs));
-  if (server.leaseMs <= longest) {
-    error(rawServer.lease ? ['server', 'lease'] : ['server'], `server.lease (${server.leaseMs} ms) must be longer than the longest target timeout (${longest} ms)`, !rawServer.lease);
+  // The worker makes a call only if the lease covers its timeout plus a margin; less would leave deliveries waiting forever.
+  if (!leaseFits(server.leaseMs, longest)) {
+    error(
+      rawServer.lease ? ['server', 'lease'] : ['server'],
+      `server.lease (${server.leaseMs} ms) must be longer than the longest target timeout (${longest} ms) plus the worker's margin (${leaseMargin(server.leaseMs) + 100} ms)`,
+      !rawServer.lease,
+    );
   }
 
   const errors = issues.filter((i) => i.severity === 'error');

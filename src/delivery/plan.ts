@@ -155,13 +155,14 @@ export async function planDelivery(route: Route, event: PlannedEvent, deliveryId
 }
 
 /** The JSON each chat service takes for a plain text message. */
-export function chatBody(preset: 'slack' | 'discord' | 'teams' | 'telegram', text: string, chatId?: string): Record<string, string> {
+export function chatBody(preset: 'slack' | 'discord' | 'teams' | 'telegram', text: string, chatId?: string): Record<string, unknown> {
   switch (preset) {
     case 'slack':
     case 'teams':
       return { text };
     case 'discord':
-      return { content: text };
+      // Text from a payload must not ping @everyone or anyone else.
+      return { content: text, allowed_mentions: { parse: [] } };
     case 'telegram':
       return { chat_id: chatId ?? '', text };
   }

@@ -9,11 +9,15 @@ import { toAttempt, toDelivery, toEvent, type AttemptRow, type DeliveryRow, type
 import {
   StoreError,
   type AttemptRecord,
+  type BulkFilter,
   type ClaimedDelivery,
   type EventPage,
   type EventQuery,
+  type EventSummary,
   type Finishing,
   type IngestResult,
+  type MatchedDelivery,
+  type Matches,
   type NewEvent,
   type Outcome,
   type QueueStats,
@@ -446,6 +450,41 @@ export class PostgresStore implements Store {
     return rows.length > q.limit ? { events, nextCursor: page[page.length - 1]!.id } : { events };
   }
 
+  async findDeliveries(f: BulkFilter): Promise<Matches<MatchedDelivery>> {
+    const { where, params } = bulkWhere(f, 'deliveries');
+    const from = `FROM deliveries d JOIN events e ON e.id = d.event_id ${where}`;
+    const [count] = await this.q<{ n: number }>('could not count deliveries', `SELECT count(*)::int AS n ${from}`, params);
+    const rows = await this.q<DeliveryRow & { source: string; topic: string; received_at: number }>(
+      'could not find deliveries',
+      `SELECT d.*, e.source, e.topic, e.received_at ${from} ORDER BY d.id LIMIT $${params.length + 1}`,
+      [...params, f.limit],
+    );
+    return { total: count!.n, items: rows.map((r) => ({ ...toDelivery(r), source: r.source, topic: r.topic, receivedAt: r.received_at })) };
+  }
+
+  async findEvents(f: BulkFilter): Promise<Matches<EventSummary>> {
+    const { where, params } = bulkWhere(f, 'events');
+    const from = `FROM events e ${where}`;
+    const [count] = await this.q<{ n: number }>('could not count events', `SELECT count(*)::int AS n ${from}`, params);
+    const rows = await this.q<EventRow & { size: number; counts: Record<string, number> | null }>(
+      'could not find events',
+      `SELECT e.id, e.source, e.topic, e.delivery_id, e.received_at, octet_length(e.body) AS size,
+              (SELECT jsonb_object_agg(status, n) FROM (SELECT status, count(*)::int AS n FROM deliveries WHERE event_id = e.id GROUP BY status) s) AS counts
+       ${from} ORDER BY e.id LIMIT $${params.length + 1}`,
+      [...params, f.limit],
+    );
+    const items: EventSummary[] = rows.map((r) => ({
+      id: r.id,
+      source: r.source,
+      topic: r.topic,
+      ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
+      receivedAt: r.received_at,
+      size: r.size,
+      deliveries: r.counts ?? {},
+    }));
+    return { total: count!.n, items };
+  }
+
   async prune(cutoff: number, batch: number): Promise<number> {
     // Small batches, rows other processes hold skipped: pruning never waits on, or blocks, live work.
     const rows = await this.q(
@@ -489,6 +528,47 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.pool.end();
   }
+}
+
+/**
+ * The WHERE clause of a bulk filter. `topic` is a route-style glob, turned into
+ * LIKE (`*` → `%`, `?` → `_`, LIKE's own `%`, `_` and backslash made literal).
+ */
+function bulkWhere(f: BulkFilter, over: 'deliveries' | 'events'): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (f.source !== undefined) where.push(`e.source = ${p(f.source)}`);
+  if (f.topic !== undefined) {
+    if (/[*?]/.test(f.topic)) {
+      where.push(
+        `e.topic LIKE ${p(
+          f.topic
+            .replace(/[\\%_]/g, '\\$&')
+            .replace(/\*/g, '%')
+            .replace(/\?/g, '_'),
+        )}`,
+      );
+    } else where.push(`e.topic = ${p(f.topic)}`);
+  }
+  if (f.since !== undefined) where.push(`e.received_at >= ${p(f.since)}`);
+  if (f.until !== undefined) where.push(`e.received_at < ${p(f.until)}`);
+  if (over === 'deliveries') {
+    if (f.route !== undefined) where.push(`d.route = ${p(f.route)}`);
+    if (f.status !== undefined) where.push(`d.status = ${p(f.status)}`);
+  } else {
+    if (f.cursor !== undefined) where.push(`e.id > ${p(f.cursor)}`);
+    if (f.route !== undefined || f.status !== undefined) {
+      const inner = ['d.event_id = e.id'];
+      if (f.route !== undefined) inner.push(`d.route = ${p(f.route)}`);
+      if (f.status !== undefined) inner.push(`d.status = ${p(f.status)}`);
+      where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE ${inner.join(' AND ')})`);
+    }
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
 /**

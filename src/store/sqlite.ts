@@ -12,6 +12,7 @@ import { toAttempt, toDelivery, toEvent, type DeliveryRow } from './rows.js';
 import {
   StoreError,
   type AttemptRecord,
+  type BulkFilter,
   type ClaimedDelivery,
   type EventPage,
   type EventQuery,
@@ -19,6 +20,8 @@ import {
   type Finishing,
   type QueueStats,
   type IngestResult,
+  type MatchedDelivery,
+  type Matches,
   type NewEvent,
   type Outcome,
   type Store,
@@ -370,6 +373,49 @@ export class SqliteStore implements Store {
     return rows.length > q.limit ? { events, nextCursor: page[page.length - 1]!.id } : { events };
   }
 
+  async findDeliveries(f: BulkFilter): Promise<Matches<MatchedDelivery>> {
+    const { where, params } = bulkWhere(f, 'deliveries');
+    const from = `FROM deliveries d JOIN events e ON e.id = d.event_id ${where}`;
+    const total = (this.db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
+    const rows = this.db.prepare(`SELECT d.*, e.source, e.topic, e.received_at ${from} ORDER BY d.id LIMIT ?`).all(...params, f.limit) as (DeliveryRow & {
+      source: string;
+      topic: string;
+      received_at: number;
+    })[];
+    return { total, items: rows.map((r) => ({ ...toDelivery(r), source: r.source, topic: r.topic, receivedAt: r.received_at })) };
+  }
+
+  async findEvents(f: BulkFilter): Promise<Matches<EventSummary>> {
+    const { where, params } = bulkWhere(f, 'events');
+    const from = `FROM events e ${where}`;
+    const total = (this.db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
+    const rows = this.db.prepare(`SELECT e.id, e.source, e.topic, e.delivery_id, e.received_at, length(e.body) AS size ${from} ORDER BY e.id LIMIT ?`).all(...params, f.limit) as {
+      id: string;
+      source: string;
+      topic: string;
+      delivery_id: string | null;
+      received_at: number;
+      size: number;
+    }[];
+    const counts = new Map<string, Record<string, number>>();
+    if (rows.length) {
+      const all = this.stmt('SELECT event_id, status, count(*) AS n FROM deliveries WHERE event_id IN (SELECT value FROM json_each(?)) GROUP BY event_id, status').all(
+        JSON.stringify(rows.map((r) => r.id)),
+      ) as { event_id: string; status: string; n: number }[];
+      for (const c of all) counts.set(c.event_id, { ...counts.get(c.event_id), [c.status]: c.n });
+    }
+    const items: EventSummary[] = rows.map((r) => ({
+      id: r.id,
+      source: r.source,
+      topic: r.topic,
+      ...(r.delivery_id !== null ? { deliveryId: r.delivery_id } : {}),
+      receivedAt: r.received_at,
+      size: r.size,
+      deliveries: counts.get(r.id) ?? {},
+    }));
+    return { total, items };
+  }
+
   async prune(cutoff: number, batch: number): Promise<number> {
     return this.guard(
       () =>
@@ -473,6 +519,40 @@ interface SqliteAttemptRow {
   response_headers: string | null;
   response_body: string | null;
   error: string | null;
+}
+
+/**
+ * The WHERE clause of a bulk filter. `topic` is a route-style glob: SQLite's
+ * GLOB has the same `*` and `?` (and is case-sensitive, as topics are); its `[`
+ * classes are made literal.
+ */
+function bulkWhere(f: BulkFilter, over: 'deliveries' | 'events'): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]) => {
+    where.push(sql);
+    params.push(...values);
+  };
+  if (f.source !== undefined) add('e.source = ?', f.source);
+  if (f.topic !== undefined) {
+    if (/[*?]/.test(f.topic)) add('e.topic GLOB ?', f.topic.replace(/\[/g, '[[]'));
+    else add('e.topic = ?', f.topic);
+  }
+  if (f.since !== undefined) add('e.received_at >= ?', f.since);
+  if (f.until !== undefined) add('e.received_at < ?', f.until);
+  if (over === 'deliveries') {
+    if (f.route !== undefined) add('d.route = ?', f.route);
+    if (f.status !== undefined) add('d.status = ?', f.status);
+  } else {
+    if (f.cursor !== undefined) add('e.id > ?', f.cursor);
+    if (f.route !== undefined || f.status !== undefined) {
+      const inner = ['d.event_id = e.id'];
+      if (f.route !== undefined) inner.push('d.route = ?');
+      if (f.status !== undefined) inner.push('d.status = ?');
+      add(`EXISTS (SELECT 1 FROM deliveries d WHERE ${inner.join(' AND ')})`, ...[f.route, f.status].filter((v) => v !== undefined));
+    }
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
 /** SQLite keeps JSON as text: decode it, then map as both stores do. */

@@ -137,6 +137,18 @@ export interface Store {
   /** Newest first; `cursor` is the last id of the previous page. */
   listEvents(query: EventQuery): Promise<EventPage>;
   /**
+   * Deliveries matching a bulk filter (bulk retry): the first `limit`, oldest
+   * first (by delivery id, which sorts by creation), and how many match in all
+   * (counted, not loaded: a dry run over 100,000 stays cheap).
+   */
+  findDeliveries(filter: BulkFilter): Promise<Matches<MatchedDelivery>>;
+  /**
+   * Events matching a bulk filter (bulk replay): the first `limit`, oldest
+   * first (by event id, which sorts by arrival), after `cursor` when given,
+   * and how many match in all (from `cursor` on).
+   */
+  findEvents(filter: BulkFilter): Promise<Matches<EventSummary>>;
+  /**
    * Deletes up to `batch` events received before `cutoff` whose deliveries are
    * all settled (succeeded, filtered, cancelled) — never one with a pending or
    * dead delivery. Returns how many; call again while it returns `batch`.
@@ -164,6 +176,42 @@ export interface EventQuery {
   readonly status?: DeliveryStatus;
   readonly limit: number;
   readonly cursor?: string;
+}
+
+/**
+ * A bulk retry or replay filter. Every key narrows; none given matches all.
+ * Times are the event's arrival (`receivedAt`), for deliveries too.
+ */
+export interface BulkFilter {
+  readonly source?: string;
+  /** As routes' topics: `*` any run of characters (dots included), `?` one; without either, the exact topic. */
+  readonly topic?: string;
+  /** Deliveries: to this route. Events: with a delivery to this route (in `status`, when given). */
+  readonly route?: string;
+  /** Deliveries: in this state. Events: with at least one delivery in this state. */
+  readonly status?: DeliveryStatus;
+  /** Received at or after (ms since the epoch). */
+  readonly since?: number;
+  /** Received before (ms since the epoch). */
+  readonly until?: number;
+  /** Events only: those after this event id (the previous run's last one). */
+  readonly cursor?: string;
+  /** How many to load (the count is of all that match). */
+  readonly limit: number;
+}
+
+export interface Matches<T> {
+  /** How many match in all (may exceed what was loaded). */
+  readonly total: number;
+  /** The first `limit` of them, oldest first. */
+  readonly items: readonly T[];
+}
+
+/** A delivery with what the bulk answer shows of its event. */
+export interface MatchedDelivery extends StoredDelivery {
+  readonly source: string;
+  readonly topic: string;
+  readonly receivedAt: number;
 }
 
 export interface EventSummary {

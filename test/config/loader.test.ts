@@ -253,7 +253,7 @@ describe('bad input: one clear, positioned error each', () => {
 
   it('the lease must outlast the longest target timeout', () => {
     const { errors } = load(`${MINIMAL}server: { lease: 5s }\n`.replace('    url: http://127.0.0.1:9/sink', '    url: http://127.0.0.1:9/sink\n    timeout: 30s'));
-    expect(errors).toEqual(['routes.yaml:15:18: server.lease (5000 ms) must be longer than the longest target timeout (30000 ms)']);
+    expect(errors).toEqual(["routes.yaml:15:18: server.lease (5000 ms) must be longer than the longest target timeout (30000 ms) plus the worker's margin (600 ms)"]);
   });
 
   it('checks a Standard Webhooks secret', () => {
@@ -339,5 +339,14 @@ describe('tests: section', () => {
     expect(msgs[0]).toMatch(/^21:14: warning: test "missing file": payload file "\.\/nope\.json" not found/);
     expect(msgs[1]).toBe('22:23: error: test "missing file": unknown route "al"; did you mean "all"?');
     expect(readFileSync(file, 'utf8')).toContain('./p.json');
+  });
+});
+
+describe('the lease and the timeouts (review of issue 14)', () => {
+  it('a lease that cannot cover the longest timeout plus the worker’s margin is an error (deliveries would wait forever)', () => {
+    const { errors } = load(MINIMAL + 'server: { lease: 11s }\ndefaults: { timeout: 10s }\n');
+    expect(errors.join('\n')).toMatch(/server\.lease \(11000 ms\) must be longer than the longest target timeout \(10000 ms\) plus the worker's margin \(1100 ms\)/);
+    expect(load(MINIMAL + 'defaults: { timeout: 59s }\n').errors.join('\n')).toMatch(/server\.lease \(60000 ms\) must be longer/);
+    expect(load(MINIMAL + 'server: { lease: 12s }\ndefaults: { timeout: 10s }\n').errors).toEqual([]);
   });
 });

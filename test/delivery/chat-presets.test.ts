@@ -26,7 +26,7 @@ describe('chat presets', () => {
   it.each([
     ['slack', '{ url: "https://hooks.slack.com/services/x", preset: slack }', { text: 'hello ada' }],
     ['teams', '{ url: "https://example.webhook.office.com/x", preset: teams }', { text: 'hello ada' }],
-    ['discord', '{ url: "https://discord.com/api/webhooks/1/x", preset: discord }', { content: 'hello ada' }],
+    ['discord', '{ url: "https://discord.com/api/webhooks/1/x", preset: discord }', { content: 'hello ada', allowed_mentions: { parse: [] } }],
     ['telegram', '{ url: "https://api.telegram.org/botX/sendMessage", preset: telegram, chatId: -1001234 }', { chat_id: '-1001234', text: 'hello ada' }],
   ])('%s: a string becomes its message JSON', async (_name, target, expected) => {
     const p = await plan(target, '"hello " & who');

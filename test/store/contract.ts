@@ -511,5 +511,130 @@ export function storeContract(name: string, open: () => Promise<Store>) {
         await store.close();
       }
     });
+
+    // Bulk retry and replay: the filtered queries.
+    /** Six events at t = 1000…6000 over two sources and three topics; routes a and b each; some deliveries dead. */
+    async function seedBulk(store: Store) {
+      const specs = [
+        { source: 'github', topic: 'issues.opened' },
+        { source: 'github', topic: 'issues.closed' },
+        { source: 'github', topic: 'push' },
+        { source: 'stripe', topic: 'invoice.paid' },
+        { source: 'github', topic: 'issues.opened' },
+        { source: 'github', topic: 'a[1]%_x' },
+      ];
+      const ids: string[] = [];
+      for (const [i, s] of specs.entries()) {
+        ids.push((await store.ingest(event({ ...s, receivedAt: (i + 1) * 1000, routes: ['a', 'b'] }))).eventId);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      // Route a of events 0, 2, 3, 4, 5 dies; route b of event 1 dies; the rest succeed.
+      const claimed = await store.claimDue('w', Date.now(), 60_000, 100);
+      const dead = new Map<string, string>(); // delivery id -> `${event index}${route}`
+      for (const c of claimed) {
+        const i = ids.indexOf(c.event.id);
+        const dies = c.delivery.route === 'a' ? i !== 1 : i === 1;
+        if (dies) dead.set(c.delivery.id, `${i}${c.delivery.route}`);
+        await store.finish(c.delivery.id, 'w', [], dies ? { status: 'dead', error: 'target answered 503' } : { status: 'succeeded' });
+      }
+      return { ids, dead };
+    }
+
+    it('finds deliveries by source, topic glob or exact, route, status and arrival time, oldest first, with the total', async () => {
+      const store = await open();
+      try {
+        const { ids, dead } = await seedBulk(store);
+        const find = async (f: Omit<Parameters<Store['findDeliveries']>[0], 'limit'>, limit = 100) => {
+          const m = await store.findDeliveries({ ...f, limit });
+          return { total: m.total, got: m.items.map((d) => `${ids.indexOf(d.eventId)}${d.route}`) };
+        };
+        expect(await find({ status: 'dead' })).toEqual({ total: 6, got: ['0a', '1b', '2a', '3a', '4a', '5a'] });
+        expect(await find({ status: 'dead', source: 'github' })).toEqual({ total: 5, got: ['0a', '1b', '2a', '4a', '5a'] });
+        expect(await find({ status: 'dead', route: 'b' })).toEqual({ total: 1, got: ['1b'] });
+        expect(await find({ route: 'b', source: 'stripe' })).toEqual({ total: 1, got: ['3b'] });
+        // glob as routes' topics have it: * any run, ? one character; no wildcard: exact
+        expect(await find({ topic: 'issues.*', status: 'dead' })).toEqual({ total: 3, got: ['0a', '1b', '4a'] });
+        expect(await find({ topic: 'issues.?pened', status: 'dead' })).toEqual({ total: 2, got: ['0a', '4a'] });
+        expect(await find({ topic: 'issues', status: 'dead' })).toEqual({ total: 0, got: [] });
+        expect(await find({ topic: 'push' })).toEqual({ total: 2, got: ['2a', '2b'] });
+        expect(await find({ topic: '*' })).toMatchObject({ total: 12 });
+        // LIKE's and GLOB's own characters are literal: [ ] % _
+        expect(await find({ topic: 'a[1]%_*', route: 'a' })).toEqual({ total: 1, got: ['5a'] });
+        expect(await find({ topic: 'a[1]%_x', route: 'a' })).toEqual({ total: 1, got: ['5a'] });
+        expect(await find({ topic: 'a?1?%_x', route: 'a' })).toEqual({ total: 1, got: ['5a'] });
+        expect(await find({ topic: 'a[1]__x' })).toEqual({ total: 0, got: [] });
+        expect(await find({ topic: 'a%' })).toEqual({ total: 0, got: [] });
+        expect(await find({ topic: 'a%*' })).toEqual({ total: 0, got: [] });
+        expect(await find({ topic: 'a[1]__*' })).toEqual({ total: 0, got: [] });
+        expect(await find({ topic: 'a[1]%\\*' })).toEqual({ total: 0, got: [] });
+        expect(await find({ topic: 'ISSUES.*' })).toEqual({ total: 0, got: [] });
+        // since inclusive, until exclusive, on the event's arrival
+        expect(await find({ status: 'dead', since: 2000, until: 4000 })).toEqual({ total: 2, got: ['1b', '2a'] });
+        expect(await find({ status: 'dead', since: 5000 })).toEqual({ total: 2, got: ['4a', '5a'] });
+        expect(await find({ status: 'dead', until: 1000 })).toEqual({ total: 0, got: [] });
+        // the limit loads the oldest; the total counts them all
+        expect(await find({ status: 'dead' }, 2)).toEqual({ total: 6, got: ['0a', '1b'] });
+        const [first] = (await store.findDeliveries({ status: 'dead', limit: 1 })).items;
+        expect(first).toMatchObject({ source: 'github', topic: 'issues.opened', receivedAt: 1000, status: 'dead', lastError: 'target answered 503', route: 'a' });
+        expect(dead.get(first!.id)).toBe('0a');
+        // retrying each match takes it out of the dead ones
+        for (const d of (await store.findDeliveries({ status: 'dead', source: 'github', limit: 2 })).items) expect(await store.retryDelivery(d.id, 9)).toBe(true);
+        expect(await find({ status: 'dead' })).toEqual({ total: 4, got: ['2a', '3a', '4a', '5a'] });
+        expect(await find({ status: 'pending' })).toEqual({ total: 2, got: ['0a', '1b'] });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('finds events by the state and route of their deliveries, after a cursor, oldest first, with the total and their delivery counts', async () => {
+      const store = await open();
+      try {
+        const { ids } = await seedBulk(store);
+        const find = async (f: Omit<Parameters<Store['findEvents']>[0], 'limit'>, limit = 100) => {
+          const m = await store.findEvents({ ...f, limit });
+          return { total: m.total, got: m.items.map((e) => ids.indexOf(e.id)) };
+        };
+        expect(await find({})).toEqual({ total: 6, got: [0, 1, 2, 3, 4, 5] });
+        expect(await find({ status: 'dead' })).toEqual({ total: 6, got: [0, 1, 2, 3, 4, 5] });
+        // the route and the state are of the same delivery
+        expect(await find({ status: 'dead', route: 'b' })).toEqual({ total: 1, got: [1] });
+        expect(await find({ status: 'succeeded', route: 'a' })).toEqual({ total: 1, got: [1] });
+        expect(await find({ route: 'c' })).toEqual({ total: 0, got: [] });
+        expect(await find({ source: 'github', topic: 'issues.*', since: 2000 })).toEqual({ total: 2, got: [1, 4] });
+        expect(await find({ topic: 'invoice.paid' })).toEqual({ total: 1, got: [3] });
+        expect(await find({ status: 'dead' }, 2)).toEqual({ total: 6, got: [0, 1] });
+        // a cursor continues after the last one of the previous run; the total counts from there
+        expect(await find({ status: 'dead', cursor: ids[1]! }, 2)).toEqual({ total: 4, got: [2, 3] });
+        expect(await find({ status: 'dead', cursor: ids[5]! })).toEqual({ total: 0, got: [] });
+        const [e] = (await store.findEvents({ route: 'b', status: 'dead', limit: 10 })).items;
+        expect(e).toMatchObject({ id: ids[1], source: 'github', topic: 'issues.closed', receivedAt: 2000, size: 19, deliveries: { succeeded: 1, dead: 1 } });
+        // replaying the matches adds deliveries; the events still match (their dead delivery stays dead)
+        for (const m of (await store.findEvents({ status: 'dead', limit: 3 })).items) expect(await store.replayEvent(m.id, ['a'], 9)).toHaveLength(1);
+        expect((await store.findEvents({ status: 'pending', limit: 10 })).total).toBe(3);
+        expect((await store.findEvents({ status: 'dead', limit: 10 })).items[0]!.deliveries).toEqual({ dead: 1, succeeded: 1, pending: 1 });
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('counts 100,000 matching deliveries without loading them', async () => {
+      const store = await open();
+      try {
+        const many = Array.from({ length: 100_000 }, (_, i) => event({ deliveryId: `bulk-${i}`, receivedAt: i, routes: ['r'] }));
+        for (let i = 0; i < many.length; i += 10_000) await store.ingestMany(many.slice(i, i + 10_000));
+        const started = performance.now();
+        const m = await store.findDeliveries({ status: 'pending', route: 'r', limit: 5 });
+        const events = await store.findEvents({ status: 'pending', since: 50_000, limit: 5 });
+        const ms = performance.now() - started;
+        expect(m.total).toBe(100_000);
+        expect(m.items).toHaveLength(5);
+        expect(m.items.map((d) => d.receivedAt)).toEqual([0, 1, 2, 3, 4]);
+        expect(events.total).toBe(50_000);
+        expect(events.items.map((e) => e.receivedAt)).toEqual([50_000, 50_001, 50_002, 50_003, 50_004]);
+        expect(ms).toBeLessThan(5000);
+      } finally {
+        await store.close();
+      }
+    }, 120_000);
   });
 }

@@ -186,6 +186,11 @@ function argvOf(s: ExecSettings, values: Readonly<Record<string, string>>, stric
   return s.command.map((item, i) => {
     if (i === 0) return item;
     const v = values[`argv.${i}`] ?? values[`command.${i}`];
+    // An argument whose text came from the payload and starts with "-" would be read as an option
+    // (git --upload-pack=…): refused. Literal text around the template (--name={{ x }}) is the config's choice.
+    if (v !== undefined && /^\s*\{\{/.test(item) && v.startsWith('-')) {
+      throw new PublishError(`argument ${i} rendered to text starting with "-" (${JSON.stringify(v.slice(0, 40))}), which the program would take as an option; refused`, true);
+    }
     if (v !== undefined) return v;
     if (strict && item.includes('{{')) throw new PublishError(`argument ${i} was not rendered from its template`, true);
     return item;

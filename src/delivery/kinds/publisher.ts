@@ -11,6 +11,8 @@ import { PublishError, type Message, type TargetKind } from './types.js';
 
 interface Pooled {
   readonly settings: unknown;
+  /** The settings as canonical text: a reload that compiles the same target anew keeps its connection. */
+  readonly key: string;
   readonly kind: TargetKind;
   conn?: Promise<unknown>;
 }
@@ -88,7 +90,7 @@ export class Publisher {
   retain(targets: ReadonlyMap<string, Target>): void {
     for (const [name, entry] of this.pool) {
       const t = targets.get(name);
-      if (!t || t.kindSettings !== entry.settings) this.drop(name, entry);
+      if (!t || settingsKey(t) !== entry.key) this.drop(name, entry);
     }
   }
 
@@ -101,9 +103,10 @@ export class Publisher {
 
   private entry(target: Target, kind: TargetKind): Pooled {
     const have = this.pool.get(target.name);
-    if (have && have.settings === target.kindSettings) return have;
+    const key = settingsKey(target);
+    if (have && have.key === key) return have;
     if (have) this.drop(target.name, have);
-    const fresh: Pooled = { settings: target.kindSettings, kind };
+    const fresh: Pooled = { settings: target.kindSettings, key, kind };
     this.pool.set(target.name, fresh);
     return fresh;
   }
@@ -112,6 +115,10 @@ export class Publisher {
     if (this.pool.get(name) === entry) this.pool.delete(name);
     void closeEntry(entry);
   }
+}
+
+function settingsKey(t: Target): string {
+  return `${t.kind}:${JSON.stringify(t.kindSettings, (_k, v: unknown) => (v instanceof RegExp ? String(v) : v))}`;
 }
 
 async function closeEntry(e: Pooled): Promise<void> {

@@ -15,9 +15,9 @@ afterAll(async () => {
   await proxy.close();
 });
 
-function target(stream: string, timeout = '2s'): Target {
+function target(stream: string, timeout = '2s', db = 0): Target {
   const { config, errors } = load(
-    `version: 1\nsources: { s: { verify: { scheme: none } } }\ntargets:\n  t: { kind: redis, url: "redis://127.0.0.1:${proxy.port}", stream: "${stream}", timeout: ${timeout} }\nroutes: []\n`,
+    `version: 1\nsources: { s: { verify: { scheme: none } } }\ntargets:\n  t: { kind: redis, url: "redis://127.0.0.1:${proxy.port}/${db}", stream: "${stream}", timeout: ${timeout} }\nroutes: []\n`,
   );
   if (!config) throw new Error(errors.join('\n'));
   return config.targets.get('t')!;
@@ -37,8 +37,15 @@ describe('Publisher', () => {
     p.retain(new Map([['t', t]]));
     expect(await p.publish(t, msg)).toMatchObject({ confirmed: true });
     expect(proxy.connections()).toBe(1);
+    // A reload compiles every target anew: the same settings keep the same connection (no lost confirms, no duplicates).
+    const recompiled = target('sb:publisher:test');
+    p.retain(new Map([['t', recompiled]]));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(proxy.connections()).toBe(1);
+    expect(await p.publish(recompiled, msg)).toMatchObject({ confirmed: true });
+    expect(proxy.connections()).toBe(1);
     // A reload that changes the target: the old connection goes, the next publish opens a new one.
-    const changed = target('sb:publisher:test', '3s');
+    const changed = target('sb:publisher:test', '3s', 1);
     p.retain(new Map([['t', changed]]));
     expect(await until(() => proxy.connections() === 0)).toBe(true);
     expect(await p.publish(changed, msg)).toMatchObject({ confirmed: true });
