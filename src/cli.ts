@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { processIO, parseHeaderArg, type IO } from './commands/io.js';
 import { bulkReplayCommand, eventsCommand, exportTestCommand, replayCommand } from './commands/events.js';
+import { diffCommand } from './commands/diff.js';
 import { schemesCommand } from './commands/schemes.js';
 import { sendCommand } from './commands/send.js';
 import { serveCommand } from './commands/serve.js';
@@ -28,6 +29,10 @@ Commands:
   events export <event-id> --as-test [--fixtures dir] [--url …]
                                             a recorded event as a tests: case (stdout) and its
                                             payload fixture (default ./fixtures/<source>/)
+  diff -c edited.yaml [--url …] [--since 24h] [--limit 500]
+                                            preview an edited config against a running server's
+                                            recorded events, sending nothing: per route what would
+                                            start, stop or change (exit 0 none, 1 changes, 2 invalid)
   replay <event-id> [--url …]               send an event through its routes again
   replay --status dead [--route r] [--source s] [--topic t] [--since 1h] [--until …] [--limit n] [--cursor id] [--dry-run]
                                             by filter: --status dead retries the dead deliveries
@@ -146,6 +151,9 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
         for (const k of filters) bulk[k] = values[k]!;
         return await bulkReplayCommand({ config, ...bulk, ...(values.url ? { url: values.url } : {}), ...(values['dry-run'] ? { dryRun: true } : {}) }, io);
       }
+      case 'diff':
+        expectArgs(args, 0, 'diff -c edited.yaml [--url http://host:port] [--since 24h] [--limit 500]');
+        return await diffCommand({ config, ...(values.url ? { url: values.url } : {}), ...(values.since ? { since: values.since } : {}), ...(values.limit ? { limit: values.limit } : {}) }, io);
       case 'serve':
         expectArgs(args, 0, 'serve');
         return await serveCommand(config, io);

@@ -114,22 +114,9 @@ export class Reloader {
     const next = result.config;
     const timing = { checkMs: checked.ms, ...(compileMs !== undefined ? { compileMs } : {}) };
     if (next.hash === current.hash) return this.unchanged(at, trigger, current.hash);
-    // The running worker keeps the lease it started with: the new timeouts must fit it, or calls would never be made.
-    const longest = longestTimeout(next);
-    if (!leaseFits(this.boot.leaseMs, longest)) {
-      return this.failed(
-        at,
-        trigger,
-        current.hash,
-        [`${this.file}: not reloaded: the longest target timeout (${longest} ms) does not fit the running server's lease of ${this.boot.leaseMs} ms (server.lease changes apply after a restart)`],
-        1,
-        checked,
-      );
-    }
-    const needsRestart: string[] = [];
-    if (next.server.leaseMs !== this.boot.leaseMs) needsRestart.push(`server.lease (${this.boot.leaseMs} ms → ${next.server.leaseMs} ms)`);
-    if (next.server.port !== this.boot.port) needsRestart.push(`server.port (${this.boot.port} → ${next.server.port})`);
-    if (next.store !== this.boot.store) needsRestart.push('store');
+    const fit = this.fit(next);
+    if (fit.refusal) return this.failed(at, trigger, current.hash, [`${this.file}: not reloaded: ${fit.refusal}`], 1, checked);
+    const { needsRestart } = fit;
     this.set(next);
     this.loadedAt = at;
     this.counts.ok++;
@@ -150,6 +137,32 @@ export class Reloader {
       needsRestart.length ? `config reloaded; restart to apply: ${needsRestart.join(', ')}` : 'config reloaded',
     );
     return this.last;
+  }
+
+  /**
+   * Whether `next` could be swapped in on this running server: a refusal (its
+   * timeouts do not fit the running lease) or the settings that would only
+   * apply after a restart. The admin preview asks the same question.
+   */
+  fit(next: Config): { refusal?: string; needsRestart: string[] } {
+    // The running worker keeps the lease it started with: the new timeouts must fit it, or calls would never be made.
+    const longest = longestTimeout(next);
+    if (!leaseFits(this.boot.leaseMs, longest)) {
+      return {
+        refusal: `the longest target timeout (${longest} ms) does not fit the running server's lease of ${this.boot.leaseMs} ms (server.lease changes apply after a restart)`,
+        needsRestart: [],
+      };
+    }
+    const needsRestart: string[] = [];
+    if (next.server.leaseMs !== this.boot.leaseMs) needsRestart.push(`server.lease (${this.boot.leaseMs} ms → ${next.server.leaseMs} ms)`);
+    if (next.server.port !== this.boot.port) needsRestart.push(`server.port (${this.boot.port} → ${next.server.port})`);
+    if (next.store !== this.boot.store) needsRestart.push('store');
+    return { needsRestart };
+  }
+
+  /** The environment `${NAME}` is read from. */
+  environment(): NodeJS.ProcessEnv {
+    return this.env;
   }
 
   private unchanged(at: string, trigger: string, version: string): ReloadResult {

@@ -12,6 +12,7 @@ import { createRedactor, MASK, SENSITIVE_HEADER, type Redactor } from '../observ
 import type { Reloader } from '../reload.js';
 import { adminAuth, adminHosts } from './auth.js';
 import { bulkRoutes } from './bulk.js';
+import { previewHandler } from './preview.js';
 import { verdictsFor } from './verdicts.js';
 import { exportTestRoute } from './export-test.js';
 
@@ -181,6 +182,9 @@ export function adminApp(deps: AdminDeps): Hono {
     deps.onQueued?.();
     return c.json({ delivery: id, status: 'pending' }, 202);
   });
+
+  // Preview an edited routes.yaml against recorded events, sending nothing (preview.ts).
+  app.post('/preview', previewHandler(deps));
 
   app.route('/', bulkRoutes(deps)); // POST /deliveries/retry, POST /events/replay: by filter (bulk.ts)
 

@@ -7,6 +7,7 @@
 import { Hono, type Context } from 'hono';
 import { hint } from '../config/didyoumean.js';
 import { parseDuration } from '../config/units.js';
+import { readBody } from '../ingress/read-body.js';
 import { createRedactor } from '../observe/redact.js';
 import type { BulkFilter, DeliveryStatus } from '../store/types.js';
 import type { AdminDeps } from './app.js';
@@ -132,9 +133,10 @@ function errorBody(p: { error: string; unknown?: string[] }) {
 }
 
 async function readFilter(c: Context, kind: Kind): Promise<Parsed> {
-  if (Number(c.req.header('content-length') ?? 0) > MAX_BODY) return { ok: false, error: `the body is over ${MAX_BODY} bytes; a filter is a small JSON object` };
-  const text = await c.req.text();
-  if (text.length > MAX_BODY) return { ok: false, error: `the body is over ${MAX_BODY} bytes; a filter is a small JSON object` };
+  // Never buffered past the cap, declared length or not.
+  const read = await readBody(c.req.raw, MAX_BODY);
+  if (!read.ok) return { ok: false, error: read.tooLarge ? `the body is over ${MAX_BODY} bytes; a filter is a small JSON object` : `the body could not be read: ${read.error}` };
+  const text = read.body.toString('utf8');
   let body: unknown = {};
   if (text.trim() !== '') {
     try {
@@ -203,7 +205,7 @@ export function parseFilter(body: unknown, kind: Kind, now: number): Parsed {
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** `1h` (that long ago) or an ISO time (UTC unless it names an offset) → ms since the epoch. */
-function parseTime(v: unknown, now: number): number | undefined {
+export function parseTime(v: unknown, now: number): number | undefined {
   if (typeof v !== 'string') return undefined;
   const d = parseDuration(v);
   if (d !== undefined) return now - d;

@@ -12,19 +12,31 @@ export interface AdminClientOptions {
 }
 
 async function admin(config: Config, opts: AdminClientOptions, io: IO, method: string, path: string, json?: unknown): Promise<{ status: number; body: unknown } | undefined> {
-  const base = (opts.url ?? `http://127.0.0.1:${config.server.port}`).replace(/\/+$/, '');
-  const headers: Record<string, string> = config.admin.token ? { Authorization: `Bearer ${config.admin.token}` } : {};
-  if (json !== undefined) headers['Content-Type'] = 'application/json';
+  const body = json !== undefined ? { text: JSON.stringify(json), type: 'application/json' } : undefined;
+  return adminCall({ base: opts.url ?? `http://127.0.0.1:${config.server.port}`, ...(config.admin.token ? { token: config.admin.token } : {}) }, io, method, path, body);
+}
+
+/** One call to a running server's admin API; undefined (said on stderr) when it cannot be reached. */
+export async function adminCall(
+  server: { base: string; token?: string },
+  io: IO,
+  method: string,
+  path: string,
+  body?: { text: string; type: string },
+): Promise<{ status: number; body: unknown } | undefined> {
+  const base = server.base.replace(/\/+$/, '');
+  const headers: Record<string, string> = server.token ? { Authorization: `Bearer ${server.token}` } : {};
+  if (body) headers['Content-Type'] = body.type;
   try {
-    const res = await fetch(`${base}/admin${path}`, { method, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+    const res = await fetch(`${base}/admin${path}`, { method, headers, ...(body ? { body: body.text } : {}) });
     const text = await res.text();
-    let body: unknown = text;
+    let answer: unknown = text;
     try {
-      body = JSON.parse(text);
+      answer = JSON.parse(text);
     } catch {
       // not JSON: keep the text
     }
-    return { status: res.status, body };
+    return { status: res.status, body: answer };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     io.err(`cannot reach ${base}${cause ? ` (${cause})` : ''}: is \`switchboard serve\` running? (--url sets where)`);
