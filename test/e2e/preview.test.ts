@@ -160,6 +160,18 @@ describe('POST /admin/preview', () => {
     expect(await liveVersion()).toBe(version);
   });
 
+  it('a change only in a secret header says so in words; neither the old nor the new secret is shown', async () => {
+    const NEW_KEY = 'preview-fake-api-key-456';
+    const { status, body } = await preview(config(LIVE_ROUTES).replace(API_KEY, NEW_KEY));
+    expect(status).toBe(200);
+    const audit = route(body, 'audit');
+    expect(audit.counts.changed).toBe(6);
+    expect(audit.changed[0]!.diff).toBe('a value that is masked (a secret or credential) changed; nothing else differs');
+    const text = JSON.stringify(body);
+    expect(text).not.toContain(API_KEY);
+    expect(text).not.toContain(NEW_KEY);
+  });
+
   it('since and limit narrow the window to the most recent events', async () => {
     const edited = config(ALERTS + `  - { name: audit, source: open, topics: ["order.*"], transform: '{ "n": n, "v": 2 }', target: audit }\n` + REFUNDS);
     const { body } = await preview(edited, '?limit=3');
