@@ -56,7 +56,7 @@ export async function eventsCommand(opts: AdminClientOptions & { source?: string
   const q = new URLSearchParams();
   for (const k of ['source', 'topic', 'status', 'limit'] as const) if (opts[k]) q.set(k, opts[k]!);
   const r = await admin(config, opts, io, 'GET', `/events${q.size ? `?${q}` : ''}`);
-  if (!r) return 1;
+  if (!r) return 3;
   if (r.status !== 200) return failed(io, r);
   const { events } = r.body as { events: { id: string; receivedAt: string; source: string; topic: string; deliveries: Record<string, number> }[] };
   const c = paint(io);
@@ -79,7 +79,7 @@ export async function replayCommand(opts: AdminClientOptions & { eventId: string
   const config = loadForCommand(opts.config, io);
   if (!config) return 1;
   const r = await admin(config, opts, io, 'POST', `/events/${encodeURIComponent(opts.eventId)}/replay`);
-  if (!r) return 1;
+  if (!r) return 3;
   if (r.status !== 202) return failed(io, r);
   const { deliveries } = r.body as { deliveries: { id: string; route: string }[] };
   for (const d of deliveries) io.out(`queued ${d.id} (route ${d.route})`);
@@ -139,7 +139,7 @@ export async function bulkReplayCommand(opts: BulkOptions, io: IO): Promise<numb
   if (opts.limit !== undefined) body.limit = /^\d+$/.test(opts.limit) ? Number(opts.limit) : opts.limit;
   if (opts.dryRun) body.dryRun = true;
   const r = await admin(config, opts, io, 'POST', retry ? '/deliveries/retry' : '/events/replay', body);
-  if (!r) return 1;
+  if (!r) return 3;
   if (r.status !== 200 && r.status !== 202) return failed(io, r);
   const a = r.body as BulkAnswer;
   const c = paint(io);

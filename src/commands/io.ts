@@ -8,8 +8,11 @@ import type { Config } from '../config/types.js';
 import { parseBody, type BodyKind } from '../lib/body.js';
 
 export interface IO {
+  /** A line to stdout; colour codes are taken out when stdout is not coloured. */
   out(line?: string): void;
+  /** A line to stderr; colour codes are taken out when stderr is not coloured. */
   err(line?: string): void;
+  /** Whether text may be painted at all (either stream is coloured): each stream drops what it does not show. */
   color: boolean;
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -23,13 +26,34 @@ export function processIO(): IO {
       throw err;
     });
   }
+  const outColor = colorFor(process.stdout, process.env);
+  const errColor = colorFor(process.stderr, process.env);
   return {
-    out: (line = '') => process.stdout.write(`${line}\n`),
-    err: (line = '') => process.stderr.write(`${line}\n`),
-    color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    out: (line = '') => process.stdout.write(`${outColor ? line : plain(line)}\n`),
+    err: (line = '') => process.stderr.write(`${errColor ? line : plain(line)}\n`),
+    color: outColor || errColor,
     env: process.env,
     cwd: process.cwd(),
   };
+}
+
+/**
+ * Colour for one stream: FORCE_COLOR (anything but 0/false) forces it, NO_COLOR
+ * (any value) turns it off, else a terminal that is not TERM=dumb gets it. Per
+ * stream: `validate 2> err.log` keeps escapes out of the file.
+ */
+export function colorFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return true;
+  if (force === '0' || force === 'false') return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+}
+
+/** The text without SGR colour codes (what paint() adds). */
+export function plain(line: string): string {
+  // eslint-disable-next-line no-control-regex -- the escape character is what is being removed
+  return line.includes('\x1b[') ? line.replace(/\x1b\[[0-9;]*m/g, '') : line;
 }
 
 export function paint(io: IO) {

@@ -26,3 +26,13 @@ function prettyBody(req: OutgoingRequest): string {
     return text;
   }
 }
+
+/** The same for `--json`: method, URL, headers and body as text, secrets masked. */
+export function requestJson(req: OutgoingRequest, redact: Redactor): { method: string; url: string; headers: Record<string, string>; body?: string } {
+  return {
+    method: req.method,
+    url: redact.text(req.url),
+    headers: redact.headers(req.headers),
+    ...(req.body !== undefined ? { body: redact.text(prettyBody(req)) } : {}),
+  };
+}

@@ -70,7 +70,7 @@ export async function sendCommand(opts: SendOptions, io: IO): Promise<number> {
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     io.err(`cannot reach ${url}${cause ? ` (${cause})` : ''}: is \`switchboard serve\` running? (--url sets where)`);
-    return 1;
+    return 3;
   }
   const text = await res.text();
   const c = paint(io);

@@ -17,29 +17,49 @@ export interface CaseResult {
   failures: string[];
 }
 
-export async function testCommand(file: string, io: IO): Promise<number> {
+export interface TestOptions {
+  /** One JSON document on stdout instead of a line per case. */
+  readonly json?: boolean;
+  /** A config without tests: cases passes (by default it fails: a CI gate must not pass vacuously). */
+  readonly passWithNoTests?: boolean;
+}
+
+export async function testCommand(file: string, io: IO, options: TestOptions = {}): Promise<number> {
   const config = loadForCommand(file, io);
-  if (!config) return 1;
+  if (!config) {
+    if (options.json) io.out(JSON.stringify({ file, valid: false, passed: 0, failed: 0, cases: [] }));
+    return 1;
+  }
   const c = paint(io);
   if (config.tests.length === 0) {
-    io.out(`${file}: no tests (add a "tests:" section; see the README)`);
-    return 0;
+    const ok = options.passWithNoTests === true;
+    if (options.json) io.out(JSON.stringify({ file, valid: true, passed: 0, failed: 0, cases: [], noTests: true }));
+    else if (ok) io.out(`${file}: no tests (passing: --pass-with-no-tests)`);
+    else io.err(`${file}: no tests: add a tests: section (see the README), or pass --pass-with-no-tests`);
+    return ok ? 0 : 1;
   }
   const redact = createRedactor(config.secrets);
   let failed = 0;
+  const cases: { name: string; line: number; ok: boolean; failures: string[] }[] = [];
   for (const t of config.tests) {
     const result = await runCase(config, t);
-    if (result.failures.length === 0) {
+    const failures = result.failures.map((f) => redact.text(f));
+    cases.push({ name: t.name, line: t.line, ok: failures.length === 0, failures });
+    if (failures.length) failed++;
+    if (options.json) continue;
+    if (failures.length === 0) {
       io.out(`${c.green('✓')} ${t.name}`);
       continue;
     }
-    failed++;
     io.out(`${c.red('✗')} ${t.name} ${c.dim(`(${file}:${t.line})`)}`);
-    for (const f of result.failures) for (const line of redact.text(f).split('\n')) io.out(`    ${colorDiffLine(line, c)}`);
+    for (const f of failures) for (const line of f.split('\n')) io.out(`    ${colorDiffLine(line, c)}`);
   }
   const passed = config.tests.length - failed;
-  io.out('');
-  io.out(`${passed} passed, ${failed} failed`);
+  if (options.json) io.out(JSON.stringify({ file, valid: true, passed, failed, cases }));
+  else {
+    io.out('');
+    io.out(`${passed} passed, ${failed} failed`);
+  }
   return failed > 0 ? 1 : 0;
 }
 

@@ -6,7 +6,7 @@ import { planDelivery, type PlannedEvent } from '../delivery/plan.js';
 import { identify } from '../ingress/event.js';
 import { createRedactor } from '../observe/redact.js';
 import { loadForCommand, paint, readPayloadFile, type IO } from './io.js';
-import { renderRequest } from './render.js';
+import { renderRequest, requestJson } from './render.js';
 
 export interface TryOptions {
   config: string;
@@ -14,11 +14,28 @@ export interface TryOptions {
   payloadFile: string;
   headers: Record<string, string>;
   query: Record<string, string>;
+  /** One JSON document on stdout (`--json`) instead of the text. */
+  json?: boolean;
 }
 
-export async function tryCommand(opts: TryOptions, io: IO): Promise<number> {
-  const config = loadForCommand(opts.config, io);
+/** What `--json` prints for one event (one per element of a split body). */
+interface TriedEvent {
+  topic: string;
+  id: string | null;
+  problems: string[];
+  routes: { route: string; target: string; verdict: 'send' | 'filtered' | 'error' | 'topic-mismatch'; reason?: string; requests?: ReturnType<typeof requestJson>[] }[];
+}
+
+/** An IO that prints nothing (the text, while --json collects the result). */
+function quiet(io: IO): IO {
+  return { ...io, out: () => undefined, color: false };
+}
+
+export async function tryCommand(opts: TryOptions, outer: IO): Promise<number> {
+  const config = loadForCommand(opts.config, outer);
   if (!config) return 1;
+  const io = opts.json ? quiet(outer) : outer;
+  const tried: TriedEvent[] = [];
   const c = paint(io);
   const source = config.sources.get(opts.source);
   if (!source) {
@@ -57,8 +74,9 @@ export async function tryCommand(opts: TryOptions, io: IO): Promise<number> {
   let worst = 0;
   for (const [i, item] of items.entries()) {
     if (items.length > 1) io.out(c.bold(`— event ${i + 1} of ${items.length}`));
-    worst = Math.max(worst, await tryOne(config, source, opts, headers, item, redact, io));
+    worst = Math.max(worst, await tryOne(config, source, opts, headers, item, redact, io, tried));
   }
+  if (opts.json) outer.out(JSON.stringify({ source: source.name, sent: false, events: tried }));
   return worst;
 }
 
@@ -70,6 +88,7 @@ async function tryOne(
   loaded: { payload: unknown; raw: Buffer; contentType: string; kind: string },
   redact: ReturnType<typeof createRedactor>,
   io: IO,
+  tried: TriedEvent[],
 ): Promise<number> {
   const c = paint(io);
   const who = await identify(source, { headers, query: opts.query, payload: loaded.payload });
@@ -85,6 +104,8 @@ async function tryOne(
     receivedAt: new Date().toISOString(),
   };
 
+  const record: TriedEvent = { topic: redact.text(who.topic), id: who.deliveryId ? redact.text(who.deliveryId) : null, problems: who.problems.map((p) => redact.text(p)), routes: [] };
+  tried.push(record);
   io.out(c.bold('Event'));
   io.out(`  source  ${source.name} (POST ${config.server.basePath}${source.path}, verify: ${source.verify.scheme.name}; not checked in a dry run)`);
   io.out(`  body    ${loaded.kind}, ${loaded.raw.length} bytes`);
@@ -103,19 +124,24 @@ async function tryOne(
   for (const route of routes) {
     endsBlank = false;
     const arrow = `${route.name} → ${route.target.name}`;
+    const entry = { route: route.name, target: route.target.name };
     if (!route.matchesTopic(who.topic)) {
+      record.routes.push({ ...entry, verdict: 'topic-mismatch', reason: redact.text(`topic "${who.topic}" does not match ${JSON.stringify(route.topics)}`) });
       io.out(`  ${c.dim('·')} ${arrow}: ${c.dim(`topic "${who.topic}" does not match ${JSON.stringify(route.topics)}`)}`);
       continue;
     }
     const plan = await planDelivery(route, event, `dry-run-${route.name}`, { maxFanout: config.server.maxFanout });
     if (plan.outcome === 'filtered') {
+      record.routes.push({ ...entry, verdict: 'filtered', reason: redact.text(plan.reason) });
       io.out(`  ${c.dim('·')} ${arrow}: ${c.dim(`filtered (${redact.text(plan.reason)})`)}`);
     } else if (plan.outcome === 'error') {
       errors++;
+      record.routes.push({ ...entry, verdict: 'error', reason: redact.text(plan.message) });
       io.out(`  ${c.red('✗')} ${arrow}: ${c.red(redact.text(plan.message))}`);
     } else {
       sending++;
       requests += plan.requests.length;
+      record.routes.push({ ...entry, verdict: 'send', requests: plan.requests.map((r) => requestJson(r, redact)) });
       const n = plan.requests.length;
       io.out(`  ${c.green('✓')} ${arrow}: would send ${n} request${n === 1 ? '' : 's'}`);
       for (const req of plan.requests) {
