@@ -1,9 +1,10 @@
 // What is kept of each call for the inspector: the request as sent and the
-// answer, with secrets masked and the request body cut to a bounded excerpt.
+// answer, with secrets masked and bodies cut to bounded excerpts. Masking comes
+// first, then the cut: cut first, a secret across the cut would keep its start.
 import type { Redactor } from '../observe/redact.js';
 import type { AttemptRecord } from '../store/types.js';
 import type { OutgoingRequest } from './plan.js';
-import type { SendResult } from './sender.js';
+import { RESPONSE_EXCERPT_BYTES, type SendResult } from './sender.js';
 
 const REQUEST_BODY_KEPT = 64 * 1024;
 
@@ -11,7 +12,8 @@ export function recordRequest(req: OutgoingRequest, redact: Redactor): AttemptRe
   let body: string | undefined;
   if (req.body !== undefined) {
     const text = typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString('utf8');
-    body = redact.text(text.length > REQUEST_BODY_KEPT ? `${text.slice(0, REQUEST_BODY_KEPT)}… (${text.length} characters in all)` : text);
+    const masked = redact.text(text);
+    body = masked.length > REQUEST_BODY_KEPT ? `${masked.slice(0, REQUEST_BODY_KEPT)}… (${text.length} characters in all)` : masked;
   }
   return { method: req.method, url: redact.text(req.url), headers: redact.headers(req.headers), ...(body !== undefined ? { body } : {}) };
 }
@@ -23,7 +25,7 @@ export function recordAttempt(req: OutgoingRequest, startedAt: number, result: S
     request: recordRequest(req, redact),
     ...(result.status !== undefined ? { responseStatus: result.status } : {}),
     ...(result.headers ? { responseHeaders: redact.headers(result.headers) } : {}),
-    ...(result.body !== undefined ? { responseBody: redact.text(result.body) } : {}),
+    ...(result.body !== undefined ? { responseBody: responseExcerpt(result.body, redact) } : {}),
     ...(result.error ? { error: redact.text(result.error) } : {}),
   };
 }
@@ -35,4 +37,15 @@ export function recordAttempt(req: OutgoingRequest, startedAt: number, result: S
  */
 export function recordFailure(method: string, url: string, error: string, redact: Redactor): AttemptRecord {
   return { startedAt: Date.now(), durationMs: 0, request: { method, url: redact.text(url), headers: {} }, error: redact.text(error) };
+}
+
+/** The answer's body as kept: masked (the sender read past the cut for this), then cut to RESPONSE_EXCERPT_BYTES. */
+export function responseExcerpt(body: string, redact: Redactor): string {
+  const masked = redact.text(body);
+  const bytes = Buffer.from(masked, 'utf8');
+  if (bytes.length <= RESPONSE_EXCERPT_BYTES) return masked;
+  // Cut on a character boundary: no half character turned into U+FFFD.
+  let end = RESPONSE_EXCERPT_BYTES;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
 }

@@ -2,14 +2,16 @@
 // - before a call (and before each redirect hop), on the URL as WHATWG parses
 //   it, so every spelling of an address (0x7f000001, 2130706433, 0177.0.0.1,
 //   127.1, 127.0.0.1., [::ffff:127.0.0.1]) is judged as the address it is;
-// - when connecting, on the addresses a name resolves to, for hosts the
-//   config did not name exactly (a DNS answer can point anywhere, and change).
+// - when connecting, on the addresses a name resolves to, for every host but
+//   a target's own and a loopback name egress.allow writes out (a DNS answer
+//   can point anywhere, and change): a name in egress.allow permits the name,
+//   not whatever address it is pointed at.
 import { bareHost, DEFAULT_PORT, originKey, type EgressRule } from '../config/egress.js';
 import type { Config } from '../config/types.js';
 import { inNetwork, nonPublic, parseAddress, type Address, type Network } from '../lib/ip.js';
 
 export type EgressDecision =
-  /** `resolve`: the host is a name the config did not write out, so check what it resolves to. */
+  /** `resolve`: the host is a name that is not a target's own, so check what it resolves to. */
   { readonly ok: true; readonly url: URL; readonly resolve: boolean } | { readonly ok: false; readonly reason: string };
 
 const ADVICE = 'add it to egress.allow if intended';
@@ -42,8 +44,10 @@ export function egressDecision(url: string | URL, config: Config): EgressDecisio
     return { ok: true, url: u, resolve: false };
   }
   if (matching.length === 0) return refuse(notListed(u, config));
-  // A name written out exactly is trusted like a target URL; one matched by a pattern is checked once resolved.
-  return { ok: true, url: u, resolve: !matching.some((r) => r.host.kind === 'name') };
+  // A name egress.allow permits must still resolve to a public address (or to one in a range an entry
+  // names): whoever runs its DNS could otherwise point it at 169.254.169.254 or the local network.
+  // Only a loopback name written out exactly (localhost:8080) is this machine by the user's own choice.
+  return { ok: true, url: u, resolve: !matching.some((r) => r.host.kind === 'name' && isLoopbackName(r.host.name)) };
 }
 
 /** The static check before a call: undefined when allowed, else the reason (for the attempt record). */
@@ -65,6 +69,11 @@ function ruleMatches(rule: EgressRule, scheme: string, host: string, address: Ad
     case 'network':
       return address !== undefined && inNetwork(address, rule.host.network);
   }
+}
+
+/** `localhost` and the names under it (RFC 6761): this machine, whatever a resolver says. */
+export function isLoopbackName(name: string): boolean {
+  return name === 'localhost' || name.endsWith('.localhost');
 }
 
 function notListed(u: URL, config: Config): string {

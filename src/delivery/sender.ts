@@ -1,26 +1,43 @@
 // Outgoing HTTP: pooled keep-alive connections per origin (undici), a time
 // limit per call, redirects only when the target allows them (each hop checked
-// like the first call), and at most the first 4 KiB of any answer read (a 50 MB
-// reply costs 4 KiB). Every call is checked against the egress rules here, so no
-// caller can forget to: on its URL, and, for names the config did not write
-// out, on the addresses they resolve to at the moment of connecting.
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+// like the first call, and no credential handed to another origin), and at most
+// the first 4 KiB of any answer kept (a 50 MB reply costs 4 KiB, plus a little
+// more read so that a secret across the cut can be masked whole). Every call is
+// checked against the egress rules here, so no caller can forget to: on its URL,
+// and, for names other than a target's own host, on the addresses they resolve
+// to at the moment of connecting.
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import { bareHost } from '../config/egress.js';
 import type { Config, Target } from '../config/types.js';
 import type { Network } from '../lib/ip.js';
-import { addressRefusal, allowedNetworks, egressDecision } from './egress.js';
+import { createRedactor, SENSITIVE_HEADER } from '../observe/redact.js';
+import { addressRefusal, allowedNetworks, egressDecision, isLoopbackName } from './egress.js';
 import { Publisher } from './kinds/publisher.js';
 import type { Message } from './kinds/types.js';
 import type { OutgoingRequest } from './plan.js';
 
 export const RESPONSE_EXCERPT_BYTES = 4096;
 export const MAX_REDIRECTS = 5;
+/** At most this much is read past RESPONSE_EXCERPT_BYTES (for a secret across the cut): longer secrets are not supported there. */
+export const EXCERPT_LOOKAHEAD_MAX = 64 * 1024;
+
+/** How names are resolved: dns.lookup with `all: true`. Tests pass their own. */
+export type Resolver = (hostname: string, options: LookupAllOptions, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
+export interface SenderOptions {
+  resolve?: Resolver;
+}
 
 export interface SendResult {
   readonly status?: number;
   readonly headers?: Record<string, string>;
-  /** The first 4 KiB of the answer's body. */
+  /**
+   * The start of the answer's body: its first 4 KiB and up to excerptLookahead()
+   * bytes more, so that a secret across the 4 KiB mark is masked whole before
+   * the excerpt is cut (see responseExcerpt in attempt.ts).
+   */
   readonly body?: string;
   /** Why there is no answer: a timeout, a refused or reset connection… */
   readonly error?: string;
@@ -41,11 +58,17 @@ class EgressRefused extends Error {
 const AGENT_OPTIONS = { keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 } as const;
 
 export class Sender {
-  /** For origins the config names exactly: connects wherever they resolve. */
-  private readonly agent = new Agent(AGENT_OPTIONS);
-  /** For names matched by a pattern (or `*`): resolved addresses are checked, keyed by the address ranges egress.allow names. */
+  /** For a target's own origin (and loopback names egress.allow names): connects wherever they resolve. */
+  private readonly agent: Agent;
+  /** For other names egress.allow matches: resolved addresses are checked, keyed by the address ranges egress.allow names. */
   private readonly checked = new Map<string, Agent>();
   private readonly publisher = new Publisher();
+  private readonly resolve: Resolver;
+
+  constructor(options: SenderOptions = {}) {
+    this.resolve = options.resolve ?? ((hostname, opts, callback) => dnsLookup(hostname, opts, callback));
+    this.agent = new Agent(options.resolve ? { ...AGENT_OPTIONS, connect: resolvingConnector(options.resolve) } : AGENT_OPTIONS);
+  }
 
   async send(req: OutgoingRequest, target: Target, config: Config): Promise<SendResult> {
     const started = performance.now();
@@ -59,6 +82,9 @@ export class Sender {
     let headers: Record<string, string> = { ...req.headers };
     let body = req.body;
     let from: { origin: string; status: number } | undefined;
+    // Headers the target was configured with: a credential among them stays with the origin the config named.
+    const configured = new Set(target.headers.map(([name]) => name.toLowerCase()));
+    const redact = createRedactor(config.secrets);
     try {
       for (let hop = 0; ; hop++) {
         const decision = egressDecision(url, config);
@@ -77,7 +103,9 @@ export class Sender {
         } catch (err) {
           const refusal = refusalOf(err);
           if (refusal) {
-            const reason = `egress to ${decision.url.origin} refused: ${refusal}; add it to egress.allow if intended`;
+            // A name egress.allow permits is not enough for a non-public address: its address or range must be named.
+            const advice = isLoopbackName(bareHost(decision.url.hostname)) ? 'add it to egress.allow if intended' : 'add the address or its range to egress.allow if intended';
+            const reason = `egress to ${decision.url.origin} refused: ${refusal}; ${advice}`;
             return { error: from ? viaRedirect(reason, from) : reason, refused: true, durationMs: took() };
           }
           throw err;
@@ -85,7 +113,7 @@ export class Sender {
         const location = res.headers.location;
         const next = target.followRedirects && REDIRECTS.has(res.statusCode) && typeof location === 'string' ? resolveLocation(location, decision.url) : undefined;
         if (!next || hop >= MAX_REDIRECTS) {
-          const excerpt = await readExcerpt(res.body);
+          const excerpt = await readExcerpt(res.body, RESPONSE_EXCERPT_BYTES + excerptLookahead(config.secrets));
           const stopped = next ? { error: `stopped after ${MAX_REDIRECTS} redirects (the last answer was ${res.statusCode} to ${next.origin})` } : {};
           return { status: res.statusCode, headers: flatHeaders(res.headers), body: excerpt, ...stopped, durationMs: took() };
         }
@@ -96,8 +124,14 @@ export class Sender {
           body = undefined;
           headers = dropHeaders(headers, (name) => name.startsWith('content-'));
         }
-        // Credentials meant for one origin are not handed to another.
-        if (next.origin !== decision.url.origin) headers = dropHeaders(headers, (name) => CREDENTIAL_HEADERS.has(name));
+        // Credentials meant for one origin are not handed to another (scheme, host or port differing):
+        // credential headers by name, any header holding a secret of the config in any form, and
+        // the target's own headers whose value came from the environment or a secret file.
+        if (next.origin !== decision.url.origin)
+          headers = dropHeaders(
+            headers,
+            (name, value) => CREDENTIAL_HEADERS.has(name) || SENSITIVE_HEADER.test(name) || redact.text(value) !== value || (configured.has(name) && fromSecret(value, config.secrets)),
+          );
         from = { origin: decision.url.origin, status: res.statusCode };
         url = next.href;
       }
@@ -113,7 +147,7 @@ export class Sender {
     const key = allowed.map((n) => `${Buffer.from(n.address).toString('hex')}/${n.bits}`).join(',');
     let agent = this.checked.get(key);
     if (!agent) {
-      agent = new Agent({ ...AGENT_OPTIONS, connect: guardedConnector(allowed) });
+      agent = new Agent({ ...AGENT_OPTIONS, connect: guardedConnector(allowed, this.resolve) });
       this.checked.set(key, agent);
     }
     return agent;
@@ -150,8 +184,24 @@ function resolveLocation(location: string, base: URL): URL | undefined {
   }
 }
 
-function dropHeaders(headers: Record<string, string>, drop: (lowerName: string) => boolean): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !drop(name.toLowerCase())));
+function dropHeaders(headers: Record<string, string>, drop: (lowerName: string, value: string) => boolean): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name, value]) => !drop(name.toLowerCase(), value)));
+}
+
+/**
+ * Whether a configured header's value holds a secret, found as plain text:
+ * the redactor masks a short one only as a whole token, but a header built
+ * around it (`key=${SHORT}x`) still carries it.
+ */
+function fromSecret(value: string, secrets: readonly string[]): boolean {
+  return secrets.some((s) => s.length > 0 && value.includes(s));
+}
+
+/** How far past RESPONSE_EXCERPT_BYTES to read so that the longest secret, in its longest encoded form (9 bytes a character), fits. */
+export function excerptLookahead(secrets: readonly string[]): number {
+  let longest = 0;
+  for (const s of secrets) longest = Math.max(longest, s.length);
+  return Math.min(EXCERPT_LOOKAHEAD_MAX, 9 * longest);
 }
 
 function viaRedirect(reason: string, from: { origin: string; status: number }): string {
@@ -163,9 +213,9 @@ function viaRedirect(reason: string, from: { origin: string; status: number }): 
  * answer is filtered to the addresses calls may go to (none left: refused), so
  * the check and the connection use the same answer (no rebinding in between).
  */
-function guardedConnector(allowed: readonly Network[]): buildConnector.connector {
-  const lookup: LookupFunction = (hostname, options: LookupOptions, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+function guardedConnector(allowed: readonly Network[], resolve: Resolver): buildConnector.connector {
+  const lookup: LookupFunction = (hostname, options, callback) => {
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       const kept = addresses.filter((a) => addressRefusal(a.address, allowed) === undefined);
       if (kept.length === 0) {
@@ -189,6 +239,19 @@ function guardedConnector(allowed: readonly Network[]): buildConnector.connector
   };
 }
 
+/** Unchecked connections, names resolved by `resolve` (a test's resolver) instead of dns.lookup. */
+function resolvingConnector(resolve: Resolver): buildConnector.connector {
+  const lookup: LookupFunction = (hostname, options, callback) =>
+    resolve(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      if (options.all) return callback(null, addresses);
+      const first = addresses[0];
+      if (!first) return callback(Object.assign(new Error(`${hostname} resolves to no address`), { code: 'ENOTFOUND' }), '', 0);
+      callback(null, first.address, first.family);
+    });
+  return buildConnector({ lookup } as buildConnector.BuildOptions);
+}
+
 function refusalOf(err: unknown): string | undefined {
   for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
     if (e instanceof EgressRefused) return e.message;
@@ -196,7 +259,7 @@ function refusalOf(err: unknown): string | undefined {
   return undefined;
 }
 
-async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<string> {
+async function readExcerpt(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -204,13 +267,13 @@ async function readExcerpt(body: Dispatcher.ResponseData['body']): Promise<strin
       const b = chunk as Buffer;
       chunks.push(b);
       size += b.length;
-      if (size >= RESPONSE_EXCERPT_BYTES) break; // leaving the loop destroys the stream: the rest is never read
+      if (size >= limit) break; // leaving the loop destroys the stream: the rest is never read
     }
   } catch {
     // A body cut off mid-way still gives what arrived.
   }
-  if (size < RESPONSE_EXCERPT_BYTES) body.destroy();
-  return Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
+  if (size < limit) body.destroy();
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
 function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {

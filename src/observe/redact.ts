@@ -57,20 +57,28 @@ export function createRedactor(secrets: readonly string[], options: RedactorOpti
 }
 
 function build(secrets: readonly string[], replace: (secret: string) => string): Redactor {
-  // Each secret is also looked for as it appears percent-encoded (a form body, a
-  // query string) and JSON-escaped (a JSON body's raw text).
-  const replacement = new Map<string, string>();
-  for (const s of secrets) {
-    if (s.length === 0) continue;
-    const masked = replace(s);
-    for (const form of forms(s)) if (!replacement.has(form)) replacement.set(form, masked);
-  }
-  const alternatives = [...replacement.keys()].sort((a, b) => b.length - a.length).map((s) => (s.length >= WEAK_SECRET_LENGTH ? escape(s) : `(?<![\\p{L}\\p{N}])${escape(s)}(?![\\p{L}\\p{N}])`));
+  // One group per secret, longest first: the group that matched says which
+  // secret it was (and so its replacement). Each group matches the secret in
+  // every form it can take in text we show (see secretPattern).
+  const list = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
+  const masks = list.map((s) => replace(s));
+  const alternatives = list.map((s) => {
+    const p = secretPattern(s);
+    return s.length >= WEAK_SECRET_LENGTH ? `(${p})` : `${WEAK_BEFORE}(${p})(?![\\p{L}\\p{N}])`;
+  });
   const pattern = alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'gu') : undefined;
+  // Text without `%`, `\\` or `+` can hold a secret only as itself: the plain
+  // secrets, searched for as literals, are many times faster to look for.
+  const plain = list.map((s) => (s.length >= WEAK_SECRET_LENGTH ? `(${escape(s)})` : `(?<![\\p{L}\\p{N}])(${escape(s)})(?![\\p{L}\\p{N}])`));
+  const plainPattern = plain.length > 0 ? new RegExp(plain.join('|'), 'gu') : undefined;
+  const pick = (...args: unknown[]): string => {
+    for (let i = 0; i < masks.length; i++) if (args[i + 1] !== undefined) return masks[i]!;
+    return MASK;
+  };
 
   const text = (value: string): string => {
     let out = value;
-    if (pattern) out = out.replace(pattern, (m) => replacement.get(m) ?? MASK);
+    if (pattern && plainPattern) out = out.replace(ENCODED.test(out) ? pattern : plainPattern, pick);
     if (out.includes('://')) out = maskUrlPasswords(out);
     return out;
   };
@@ -128,12 +136,51 @@ export function urlPassword(text: string): string | undefined {
   }
 }
 
-function forms(secret: string): Set<string> {
-  const out = new Set([secret]);
-  out.add(encodeURIComponent(secret));
-  out.add(new URLSearchParams({ x: secret }).toString().slice(2)); // form encoding: spaces as +
-  out.add(JSON.stringify(secret).slice(1, -1));
+/**
+ * A short secret stands as a whole token when no letter or digit is next to it
+ * — except one that ends an escape (`%3D`, `\u003d`, `\n`): `pin%3D12345` is
+ * `pin=12345` encoded, and its 12345 is a token.
+ */
+const WEAK_BEFORE = '(?<!(?<!%[0-9A-Fa-f]|\\\\u[0-9A-Fa-f]{3}|\\\\)[\\p{L}\\p{N}])';
+
+/**
+ * A regular expression source matching `secret` however a character of it is
+ * written in text we show: as itself; percent-encoded, upper- or lower-case hex
+ * (a query string, a form body: `%2F`, `%2f`, a space also as `+`); or
+ * JSON-escaped (a JSON body's raw text: `\/`, `\"`, `\n`…, `\u002F` in either
+ * case, an astral character as its surrogate pair). Forms may mix within one
+ * occurrence, as encoders mix them.
+ */
+export function secretPattern(secret: string): string {
+  let out = '';
+  for (const ch of secret) out += charPattern(ch);
   return out;
+}
+
+/** What only an encoded form of a character has: a percent-escape, a JSON escape, a form-encoded space. */
+const ENCODED = /[%\\+]/;
+
+const JSON_SHORT: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't' };
+
+function charPattern(ch: string): string {
+  let units = '';
+  for (let i = 0; i < ch.length; i++) units += `\\\\u${anyCaseHex(ch.charCodeAt(i), 4)}`;
+  const forms = [units];
+  const code = ch.codePointAt(0)!;
+  // A lone surrogate has no UTF-8 form of its own (an encoder writes U+FFFD's): only JSON can carry it.
+  if (ch.length === 2 || code < 0xd800 || code > 0xdfff) forms.push([...Buffer.from(ch, 'utf8')].map((b) => `%${anyCaseHex(b, 2)}`).join(''));
+  const short = JSON_SHORT[ch];
+  if (short !== undefined) forms.push(`\\\\${escape(short)}`);
+  if (ch === ' ') forms.push('\\+');
+  // Longest first, the character itself last: where a form could end early (a raw
+  // `%` before `25`), the match takes in the whole escape, leaving none of it behind.
+  forms.push(escape(ch));
+  return `(?:${forms.join('|')})`;
+}
+
+/** `n` as hex of `width` digits, each letter matched in either case. */
+function anyCaseHex(n: number, width: number): string {
+  return [...n.toString(16).padStart(width, '0')].map((d) => (/[a-f]/.test(d) ? `[${d}${d.toUpperCase()}]` : d)).join('');
 }
 
 function escape(s: string): string {

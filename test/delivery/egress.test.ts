@@ -136,7 +136,7 @@ describe('egress.allow entries', () => {
     expect(egressRefusal('http://[::ffff:10.1.2.3]/', config)).toBeUndefined();
     expect(egressRefusal('http://11.1.2.3/', config)).toMatch(/refused: not the scheme/);
     expect(egressRefusal('http://[fd00::1]/', config)).toBeUndefined();
-    // An exact name is trusted whatever it resolves to: the user named it.
+    // A loopback name written out exactly is this machine by the user's choice; any other name is checked once resolved.
     expect(egressDecision('http://localhost:8080/', config)).toMatchObject({ ok: true, resolve: false });
   });
 
