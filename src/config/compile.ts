@@ -212,8 +212,15 @@ export function compileConfig(input: CompileInput): CompileOutput {
   if (!adminToken && isObject(raw.admin) && Array.isArray(raw.admin.hosts) && raw.admin.hosts.length > 0)
     warn(['admin', 'hosts'], 'admin.hosts: has no effect until admin.token is set (without a token, /admin answers loopback host names only)');
   const rawDefaults = isObject(raw.defaults) && !bad(['defaults']) ? raw.defaults : {};
+  // A timeout of 0 (or one that rounds to 0 ms) would fail every call before it starts.
+  const timeoutOf = (at: PathSegment[], text: string | undefined, fallback: number): number => {
+    if (text === undefined) return fallback;
+    const ms = parseDuration(text);
+    if (ms === 0) error(at, `${label(at)}: a timeout must be longer than 0 (every call would fail before it starts)`);
+    return ms || fallback;
+  };
   const defaults = {
-    timeoutMs: parseDuration(rawDefaults.timeout ?? '10s') ?? 10_000,
+    timeoutMs: timeoutOf(['defaults', 'timeout'], rawDefaults.timeout, 10_000),
     retry: retryPolicy(rawDefaults.retry, DEFAULT_RETRY),
   };
   checkRetry(['defaults', 'retry'], defaults.retry);
@@ -347,7 +354,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
       method: t.method ?? 'POST',
       headers,
       kindTemplates: [],
-      timeoutMs: t.timeout ? (parseDuration(t.timeout) ?? defaults.timeoutMs) : defaults.timeoutMs,
+      timeoutMs: timeoutOf([...at, 'timeout'], t.timeout, defaults.timeoutMs),
       ...(t.rateLimit ? { rateLimit: parseRate(t.rateLimit) } : {}),
       concurrency: t.concurrency ?? 10,
       retry,
@@ -394,6 +401,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
       if (pw) credential([...at, key], decodeURIComponentSafe(pw));
       if (pw) secrets.add(pw);
     }
+    for (const secret of kind.secrets?.(settings) ?? []) credential([...at, 'url'], secret);
     const kindTemplates: [string, Template][] = [];
     for (const key of kind.templated) {
       const v = rawKeys[key];
@@ -427,7 +435,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
       headers,
       kindSettings: settings,
       kindTemplates,
-      timeoutMs: t.timeout ? (parseDuration(t.timeout) ?? defaults.timeoutMs) : defaults.timeoutMs,
+      timeoutMs: timeoutOf([...at, 'timeout'], t.timeout, defaults.timeoutMs),
       ...(t.rateLimit ? { rateLimit: parseRate(t.rateLimit) } : {}),
       concurrency: t.concurrency ?? 10,
       retry,

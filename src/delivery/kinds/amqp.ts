@@ -47,6 +47,8 @@ export interface AmqpConnection {
 
 const CLOSE_GRACE_MS = 2000;
 const MAX_SHORTSTR = 255;
+/** A content-header frame besides its properties: frame header and end (8), class, weight, body size, flags (14), timestamp and delivery mode (9), slack. */
+const HEADER_FRAME_FIXED = 8 + 14 + 9 + 32;
 
 export const amqp: TargetKind<AmqpSettings, AmqpConnection> = {
   name: 'amqp',
@@ -184,7 +186,27 @@ export const amqp: TargetKind<AmqpSettings, AmqpConnection> = {
 
   async publish(conn, msg, settings, timeoutMs) {
     const routingKey = settings.queue ?? routingKeyOf(settings, msg);
+    // Everything is checked before the publish: a frame the broker cannot take makes it close the whole
+    // connection (541 INTERNAL_ERROR, 501 FRAME_ERROR), failing every publish in flight on it.
     if (Buffer.byteLength(routingKey) > MAX_SHORTSTR) throw new PublishError(`routing key is ${Buffer.byteLength(routingKey)} bytes; AMQP allows at most ${MAX_SHORTSTR}`, true);
+    for (const [field, value] of [
+      ['the topic (sent as the message type)', msg.topic],
+      ['the content type', msg.contentType],
+      ['the delivery id (sent as the message id)', msg.deliveryId],
+    ] as const) {
+      if (Buffer.byteLength(value) > MAX_SHORTSTR) throw new PublishError(`${field} is ${Buffer.byteLength(value)} bytes; AMQP allows at most ${MAX_SHORTSTR}`, true);
+    }
+    // The properties travel in one content-header frame, which must fit the frame size the connection negotiated.
+    let size = HEADER_FRAME_FIXED + 1 + Buffer.byteLength(msg.contentType) + 1 + Buffer.byteLength(msg.deliveryId) + 1 + Buffer.byteLength(msg.topic) + 1 + 'switchboard'.length + 4;
+    for (const [name, value] of Object.entries(msg.headers)) {
+      if (Buffer.byteLength(name) > MAX_SHORTSTR)
+        throw new PublishError(`header name ${JSON.stringify(name.slice(0, 40))}… is ${Buffer.byteLength(name)} bytes; AMQP allows at most ${MAX_SHORTSTR}`, true);
+      size += 1 + Buffer.byteLength(name) + 1 + 4 + Buffer.byteLength(value);
+    }
+    const frameMax = (conn.model.connection as unknown as { frameMax?: number }).frameMax ?? 131_072;
+    if (size > frameMax) {
+      throw new PublishError(`the headers and properties take ${size} bytes, more than fit in one AMQP frame (frame_max ${frameMax} bytes, negotiated with the broker)`, true);
+    }
     const work = (async (): Promise<Confirmation> => {
       const state = await channelOf(conn);
       const options = {

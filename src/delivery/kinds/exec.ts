@@ -29,6 +29,8 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 /** After the process exits, how long its pipes may stay open (held by a child it left behind) before they are closed. */
 const DRAIN_MS = 200;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** On shutdown, how long a command has between SIGTERM and SIGKILL. */
+export const STOP_GRACE_MS = 2000;
 
 export const exec: TargetKind<ExecSettings, undefined> = {
   name: 'exec',
@@ -91,6 +93,9 @@ export const exec: TargetKind<ExecSettings, undefined> = {
           } else problems.push({ key: 'env', message: `${name} must be text` });
         }
     }
+    // Shared by every kind, but exec has nowhere to put them: refused rather than silently dropped.
+    if (raw.headers !== undefined && raw.headers !== null && (typeof raw.headers !== 'object' || Object.keys(raw.headers).length > 0))
+      problems.push({ key: 'headers', message: 'exec targets take no headers: a command has no headers (pass values as arguments or env)' });
     if (problems.length) return { problems };
     return { command: argv, ...(cwd !== undefined ? { cwd } : {}), env };
   },
@@ -99,7 +104,7 @@ export const exec: TargetKind<ExecSettings, undefined> = {
     return { method: 'EXEC', url: `exec:${argvOf(s, msg.values, false).map(shown).join(' ')}` };
   },
 
-  async publish(_conn, msg, s, timeoutMs) {
+  async publish(_conn, msg, s, timeoutMs, abort) {
     const argv = argvOf(s, msg.values);
     const [file, ...args] = argv;
     if (argv.some((a) => a.includes('\0'))) throw new PublishError('an argument holds a NUL byte: it cannot be passed to a command', true);
@@ -107,6 +112,7 @@ export const exec: TargetKind<ExecSettings, undefined> = {
       const dir = await stat(s.cwd).catch(() => undefined);
       if (!dir?.isDirectory()) throw new PublishError(`cwd ${s.cwd} is not a directory`, true);
     }
+    if (abort?.aborted) throw new Error('shutting down: the command was not started');
     const started = Date.now();
     let child: ChildProcess;
     try {
@@ -130,6 +136,7 @@ export const exec: TargetKind<ExecSettings, undefined> = {
       const finish = (err: Error | undefined, detail?: string) => {
         if (settled) return;
         settled = true;
+        cleanup();
         clearTimeout(timer);
         clearTimeout(drain);
         child.stdout?.destroy();
@@ -143,6 +150,21 @@ export const exec: TargetKind<ExecSettings, undefined> = {
         const o = output();
         finish(new Error(`timeout: ${file} did not finish within ${timeoutMs} ms; its process group was killed${o ? `; ${o}` : ''}`));
       }, timeoutMs);
+      // Shutdown: SIGTERM to the group, SIGKILL after a grace; the delivery fails (retried after the restart),
+      // whatever the command exits with, since its work was cut short.
+      let stopped = false;
+      let hardKill: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        if (settled || stopped) return;
+        stopped = true;
+        killGroup(child, 'SIGTERM');
+        hardKill = setTimeout(() => killGroup(child), STOP_GRACE_MS);
+      };
+      abort?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = () => {
+        clearTimeout(hardKill);
+        abort?.removeEventListener('abort', onAbort);
+      };
       child.on('error', (err: NodeJS.ErrnoException) => {
         if (exited) return;
         exited = true;
@@ -162,6 +184,8 @@ export const exec: TargetKind<ExecSettings, undefined> = {
       const report = () => {
         const took = Date.now() - started;
         const o = output();
+        if (stopped)
+          return finish(new Error(`shutting down: ${file} was stopped after ${took} ms (${signal ? `killed by ${signal}` : `exit ${code}`}); retried after the restart${o ? `; ${o}` : ''}`));
         if (code === 0) return finish(undefined, `exit 0 in ${took} ms${o ? `; ${o}` : ''}`);
         const how = signal ? `killed by ${signal}` : `exit ${code}`;
         finish(new Error(`${file}: ${how} after ${took} ms${o ? `; ${o}` : ''}`));
@@ -197,10 +221,10 @@ function argvOf(s: ExecSettings, values: Readonly<Record<string, string>>, stric
   });
 }
 
-function killGroup(child: ChildProcess): void {
+function killGroup(child: ChildProcess, sig: NodeJS.Signals = 'SIGKILL'): void {
   if (child.pid === undefined) return;
   try {
-    process.kill(-child.pid, 'SIGKILL');
+    process.kill(-child.pid, sig);
   } catch {
     // The group is gone already.
   }

@@ -55,7 +55,8 @@ const keys: Record<string, KindKey> = {
   topic: {
     type: 'string',
     minLength: 1,
-    description: 'The topic to publish to (a template, e.g. `shop/{{ topic }}`). No `+` or `#` wildcards, not `$SYS/…`.',
+    description:
+      'The topic to publish to (a template, e.g. `shop/{{ topic }}`). No `+` or `#` wildcards, no control characters, at most 65535 bytes, not starting with `$` (`$SYS/…`, `$CONTROL/…` are the broker\u2019s). A rendered topic breaking these fails its delivery permanently.',
   },
   qos: {
     enum: [1],
@@ -74,14 +75,39 @@ const keys: Record<string, KindKey> = {
   },
 };
 
+/** The longest MQTT string (a topic, a user property's name or value): a two-byte length prefix. */
+const MAX_STRING_BYTES = 65_535;
+
+/**
+ * Why `text` cannot be an MQTT string, or undefined. Brokers (Mosquitto) close
+ * the connection on a string that is not well-formed UTF-8 for MQTT: NUL,
+ * control characters (U+0001–U+001F, U+007F–U+009F) and non-characters, which
+ * would fail every other publish in flight on that connection.
+ */
+function stringProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'cannot hold a NUL character';
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return `cannot hold control characters (U+${c.toString(16).toUpperCase().padStart(4, '0')})`;
+    if ((c >= 0xfdd0 && c <= 0xfdef) || (c & 0xfffe) === 0xfffe) return `cannot hold the non-character U+${c.toString(16).toUpperCase()}`;
+    if (c >= 0xd800 && c <= 0xdfff) return 'cannot hold a lone surrogate (not UTF-8)';
+  }
+  if (Buffer.byteLength(text) > MAX_STRING_BYTES) return `is ${Buffer.byteLength(text)} bytes, longer than ${MAX_STRING_BYTES} bytes`;
+  return undefined;
+}
+
+const DOLLAR = 'topics starting with $ ($SYS/, $CONTROL/ …) are the broker\u2019s own';
+
 /** Why `topic` cannot be published to, or undefined. `partial`: a template's literal text only. */
 export function topicProblem(topic: string, partial = false): string | undefined {
   if (/[+#]/.test(topic)) return 'a topic to publish to cannot hold the wildcards + or #';
   if (topic.includes('\u0000')) return 'a topic cannot hold a NUL character';
+  // A template's literal start is judged too: `$SYS/{{ x }}` is the broker's whatever it renders.
+  if (topic.startsWith('$')) return DOLLAR;
   if (partial) return undefined;
   if (topic === '') return 'the topic is empty';
-  if (Buffer.byteLength(topic) > 65_535) return 'the topic is longer than 65535 bytes';
-  if (topic === '$SYS' || topic.startsWith('$SYS/')) return '$SYS/ topics are the broker\u2019s own';
+  const bad = stringProblem(topic);
+  if (bad) return `a topic ${bad}`;
   return undefined;
 }
 
@@ -236,6 +262,8 @@ async function publish(conn: MqttConnection, msg: Message, settings: MqttSetting
     }
   }
   const options: IClientPublishOptions = { qos: 1, retain: settings.retain };
+  // Roughly what the PUBLISH packet holds besides the body: the fixed header, topic, packet id and properties.
+  let size = 5 + 2 + Buffer.byteLength(topic) + 2;
   if (v5) {
     // The delivery id first, so a target header of the same name (any case) replaces it, as on HTTP targets.
     const userProperties: Record<string, string> = { 'Idempotency-Key': msg.deliveryId };
@@ -243,8 +271,24 @@ async function publish(conn: MqttConnection, msg: Message, settings: MqttSetting
       for (const existing of Object.keys(userProperties)) if (existing.toLowerCase() === name.toLowerCase()) delete userProperties[existing];
       userProperties[name] = value;
     }
+    // Every string is checked before anything is sent: a malformed one makes the broker close the connection.
+    for (const [name, value] of Object.entries(userProperties)) {
+      const bad = stringProblem(name) ?? stringProblem(value);
+      if (bad) throw new PublishError(`header ${JSON.stringify(name.slice(0, 100))}: its ${stringProblem(name) ? 'name' : 'value'} ${bad} (an MQTT 5 user property)`, true);
+      size += 5 + Buffer.byteLength(name) + Buffer.byteLength(value);
+    }
+    const badType = stringProblem(msg.contentType);
+    if (badType) throw new PublishError(`the content type ${badType}`, true);
+    size += 5 + 3 + Buffer.byteLength(msg.contentType);
     options.properties = { contentType: msg.contentType, userProperties };
   }
+  // The broker's limit is on the whole packet; a larger one makes it close the connection.
+  const limit = v5 ? server?.maximumPacketSize : undefined;
+  if (limit !== undefined && size + msg.body.length > limit) {
+    throw new PublishError(`${where}: the message (${size + msg.body.length} bytes with topic and headers) is larger than the broker\u2019s maximum packet size (${limit})`, true);
+  }
+  // An MQTT packet's length field holds at most 268435455 bytes.
+  if (size + msg.body.length > 268_435_455) throw new PublishError(`${where}: the message (${size + msg.body.length} bytes) is larger than an MQTT packet can be (256 MB)`, true);
 
   let timer: NodeJS.Timeout | undefined;
   let reject!: (err: PublishError) => void;

@@ -37,33 +37,49 @@ export interface NatsConnectionHandle {
 
 const DEFAULT_PORT = 4222;
 const SCHEMES: Readonly<Record<string, boolean>> = { 'nats:': false, 'tls:': true };
-// Subjects that are the server's own API, not streams: a publish there could
-// delete a stream or ack a consumer's message, whatever a template rendered.
-const RESERVED = /^(\$JS|\$JSC|\$SYS|\$NRG|\$MQTT|_INBOX)(\.|$)/;
+// Subjects that are the server's own, not streams: a publish there could delete
+// a stream ($JS.API.…), write a KV bucket ($KV.…) or an object store ($O.…), ack
+// a consumer's message or talk to the system account, whatever a template
+// rendered. Every subject whose first token starts with `$` is the server's by
+// convention (JetStream, KV, object store, system, MQTT bridge, Raft), and so
+// are inboxes.
+const RESERVED = /^(\$[^.]*|_INBOX)(\.|$)/;
+/**
+ * The longest subject published. The server's control line (`HPUB <subject>
+ * <reply> <sizes>`) is at most max_control_line (4096 bytes by default); a
+ * longer one makes it close the connection, failing every publish in flight on
+ * it. 1024 bytes leaves room for the reply inbox and for servers configured
+ * tighter, and is far beyond any subject a stream is organised by.
+ */
+export const MAX_SUBJECT_BYTES = 1024;
 
 const keys: Record<string, KindKey> = {
   url: {
     type: 'string',
     description:
-      'The NATS server: `nats://[user:pass@]host:4222` (`nats://token@host` for a token; `tls://` when the server requires TLS). Static: no templates. Only this server is used (cluster peers it announces are ignored).',
+      'The NATS server: `nats://[user:pass@]host:4222` (`nats://token@host` for a token; `tls://` when the server requires TLS). Static: no templates; the token or password is masked everywhere. Only this server is used (cluster peers it announces are ignored).',
   },
   subject: {
     type: 'string',
     minLength: 1,
     description:
-      'The subject to publish to (a template, e.g. `orders.{{ type }}`); a JetStream stream must capture it. Tokens separated by dots, no spaces, no `*` or `>` wildcards, not `$JS.`/`$SYS.`/`_INBOX.`.',
+      'The subject to publish to (a template, e.g. `orders.{{ type }}`); a JetStream stream must capture it. Tokens separated by dots, no spaces or control characters, no `*` or `>` wildcards, at most 1024 bytes, not the server\u2019s own (`$JS.`, `$KV.`, `$O.`, `$SYS.`, any `$…`, `_INBOX.`). A rendered subject breaking these fails its delivery permanently.',
   },
 };
 
+const RESERVED_TEXT = 'the subject is the server\u2019s own ($JS., $KV., $O., $SYS., any $…, _INBOX.), not a stream';
+
 /** Why `subject` cannot be published to, or undefined. `partial`: a template's literal text only. */
 export function subjectProblem(subject: string, partial = false): string | undefined {
-  if (/\s/.test(subject) || [...subject].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f')) return 'a subject cannot hold spaces or control characters';
-  if (partial) return undefined;
+  if (/\s/.test(subject) || [...subject].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f))) return 'a subject cannot hold spaces or control characters';
+  if (Buffer.byteLength(subject) > MAX_SUBJECT_BYTES) return `the subject is ${Buffer.byteLength(subject)} bytes, longer than ${MAX_SUBJECT_BYTES} bytes (the server would close the connection)`;
+  // A template's literal start is judged too: `$KV.{{ bucket }}` is the KV store whatever it renders.
+  if (partial) return /^(\$|_INBOX(\.|$))/.test(subject) ? RESERVED_TEXT : undefined;
   if (subject === '') return 'the subject is empty';
   const tokens = subject.split('.');
   if (tokens.some((t) => t === '')) return 'a subject cannot have an empty token (a leading, trailing or doubled dot)';
   if (tokens.some((t) => t === '*' || t === '>')) return 'a subject to publish to cannot hold the wildcards * or >';
-  if (RESERVED.test(subject)) return 'the subject is the server\u2019s own API ($JS., $SYS., _INBOX. …), not a stream';
+  if (RESERVED.test(subject)) return RESERVED_TEXT;
   return undefined;
 }
 
@@ -255,6 +271,8 @@ export const nats: TargetKind<NatsSettings, NatsConnectionHandle> = {
   required: ['url', 'subject'],
   templated: ['subject'],
   credentialUrls: ['url'],
+  // `nats://token@host`: the token is the URL's user part, which no URL masking hides.
+  secrets: (s) => [s.token, s.pass].filter((x): x is string => x !== undefined && x !== ''),
   packages: ['@nats-io/transport-node', '@nats-io/jetstream'],
   compile,
   endpoint: (s) => ({ scheme: s.tls ? 'tls' : 'nats', host: s.host, port: s.port }),

@@ -73,6 +73,9 @@ export const redis: TargetKind<RedisSettings, RedisConnection> = {
     const maxLen = raw.maxLen;
     if (maxLen !== undefined && !(typeof maxLen === 'number' && Number.isSafeInteger(maxLen) && maxLen >= 1))
       problems.push({ key: 'maxLen', message: 'maxLen must be a whole number of entries, 1 or more' });
+    // Shared by every kind, but redis has nowhere to put them: refused rather than silently dropped.
+    if (raw.headers !== undefined && raw.headers !== null && (typeof raw.headers !== 'object' || Object.keys(raw.headers).length > 0))
+      problems.push({ key: 'headers', message: 'redis targets take no headers: a stream entry has no headers (its fields are body, topic, source, event and delivery)' });
     if (problems.length) return { problems };
     return { url: url as string, stream: stream as string, ...(maxLen !== undefined ? { maxLen: maxLen as number } : {}) };
   },

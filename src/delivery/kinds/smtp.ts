@@ -2,11 +2,19 @@
 // (loaded only when a config uses the kind). Delivered = the server's 250
 // after DATA; its reply line is the attempt's confirmation.
 //
-// One SMTP session per target, reused: messages go through it one at a time
-// (an SMTP session carries one transaction at once). A session the server
-// closed while idle is reopened by the next publish; after any failed send it
-// is closed (mid-transaction state is unknown) and the next publish opens a
-// fresh one.
+// A small pool of SMTP sessions per target, reused: a session carries one
+// transaction at a time, so a mail takes an idle session or opens another, up
+// to the target's `concurrency` (default 10), and waits for one only beyond
+// that — so a mail's time is spent on its own transaction, not queued behind
+// others on a slow server. A session the server closed while idle is dropped;
+// after any failed send it is closed (mid-transaction state is unknown).
+//
+// A mail is never reported failed while it may still be delivered: when its
+// time runs out before the end of the message was sent, the session is closed
+// (the server discards an unfinished DATA); once the whole message was sent,
+// its 250 is waited for a little longer (SETTLE_GRACE_MS). Only a server that
+// stays silent past that leaves the outcome unknown, said in the error; the
+// retry carries the same Message-ID (the delivery id).
 //
 // Header injection: from, to and subject are templates rendered from the
 // payload; a rendered value holding CR or LF (or any other control character)
@@ -16,7 +24,8 @@ import type { Readable } from 'node:stream';
 import type SMTPConnectionType from 'nodemailer/lib/smtp-connection/index.js';
 import type MailComposerType from 'nodemailer/lib/mail-composer/index.js';
 import type addressparserType from 'nodemailer/lib/addressparser/index.js';
-import { PublishError, type Confirmation, type KindProblem, type Message, type TargetKind } from './types.js';
+import { NotSent, PublishError, type Confirmation, type KindProblem, type Message, type TargetKind } from './types.js';
+import { SETTLE_GRACE_MS } from './util.js';
 
 export interface SmtpSettings {
   readonly scheme: 'smtp' | 'smtps';
@@ -30,6 +39,8 @@ export interface SmtpSettings {
   /** smtp:// only: refuse to send unless the session is upgraded with STARTTLS. */
   readonly requireTLS: boolean;
   readonly maxRecipients: number;
+  /** At most this many sessions at once (the target's concurrency). */
+  readonly maxSessions: number;
 }
 
 type Client = SMTPConnectionType;
@@ -43,16 +54,23 @@ interface Lib {
 export interface SmtpConnection {
   readonly settings: SmtpSettings;
   readonly lib: Lib;
-  client: Client | undefined;
-  /** Publishes queue behind each other: one transaction at a time on the session. */
-  tail: Promise<void>;
-  /** A send is on the wire (close aborts it rather than sending QUIT into the message). */
-  busy: boolean;
+  /** Open sessions waiting for a mail. */
+  readonly idle: Client[];
+  /** Sessions in a transaction (close aborts them rather than sending QUIT into a message). */
+  readonly busy: Set<Client>;
+  /** Sessions open or being opened. */
+  sessions: number;
+  /** Mails waiting for a session, first come first served: handed a session, or told to open one (undefined). */
+  readonly waiting: ((client: Client | undefined) => void)[];
   closed: boolean;
 }
 
 const DEFAULT_PORT = { smtp: 587, smtps: 465 } as const;
 const DEFAULT_MAX_RECIPIENTS = 50;
+/** When `to` is a template, a payload must not be able to add recipients: one, unless maxRecipients says more. */
+const DEFAULT_MAX_TEMPLATED_RECIPIENTS = 1;
+/** Like compile.ts's default target concurrency. */
+const DEFAULT_SESSIONS = 10;
 /** An idle session is given up after this long (the server usually closes it sooner). */
 const IDLE_MS = 5 * 60_000;
 /** Headers the kind writes itself; `headers:` may not set them. */
@@ -85,12 +103,17 @@ export const smtp: TargetKind<SmtpSettings, SmtpConnection> = {
     to: { type: 'string', description: 'The recipients, comma-separated ("a@example.com, B <b@example.com>"); may hold {{ JSONata }} templates.' },
     subject: { type: 'string', description: 'The subject; may hold {{ JSONata }} templates.' },
     requireTLS: { type: 'boolean', description: 'smtp:// only: fail unless the session is upgraded with STARTTLS (default false: upgraded when the server offers it).' },
-    maxRecipients: { type: 'integer', minimum: 1, description: `At most this many recipients after rendering \`to\` (default ${DEFAULT_MAX_RECIPIENTS}); more is a permanent error.` },
+    maxRecipients: {
+      type: 'integer',
+      minimum: 1,
+      description: `At most this many recipients after rendering \`to\`; more is a permanent error. Default ${DEFAULT_MAX_RECIPIENTS}, but ${DEFAULT_MAX_TEMPLATED_RECIPIENTS} when \`to\` holds a template (a payload must not add recipients): set it to allow a rendered list.`,
+    },
   },
   required: ['url', 'from', 'to'],
   templated: ['from', 'to', 'subject'],
   credentialUrls: ['url'],
   packages: ['nodemailer'],
+  selfHealing: true,
 
   compile(raw) {
     const problems: KindProblem[] = [];
@@ -120,7 +143,8 @@ export const smtp: TargetKind<SmtpSettings, SmtpConnection> = {
       to: raw.to as string,
       ...(typeof raw.subject === 'string' ? { subject: raw.subject } : {}),
       requireTLS: raw.requireTLS === true,
-      maxRecipients: typeof max === 'number' ? max : DEFAULT_MAX_RECIPIENTS,
+      maxRecipients: typeof max === 'number' ? max : (raw.to as string).includes('{{') ? DEFAULT_MAX_TEMPLATED_RECIPIENTS : DEFAULT_MAX_RECIPIENTS,
+      maxSessions: typeof raw.concurrency === 'number' && Number.isInteger(raw.concurrency) && raw.concurrency >= 1 ? raw.concurrency : DEFAULT_SESSIONS,
     };
   },
 
@@ -133,8 +157,15 @@ export const smtp: TargetKind<SmtpSettings, SmtpConnection> = {
   },
 
   async connect(settings, timeoutMs) {
-    const conn: SmtpConnection = { settings, lib: await load(), client: undefined, tail: Promise.resolve(), busy: false, closed: false };
-    await open(conn, Date.now() + timeoutMs);
+    const conn: SmtpConnection = { settings, lib: await load(), idle: [], busy: new Set(), sessions: 0, waiting: [], closed: false };
+    // One session at once: an unreachable server or refused credentials are said at start-up.
+    conn.sessions++;
+    try {
+      conn.idle.push(await open(conn, Date.now() + timeoutMs));
+    } catch (err) {
+      conn.sessions--;
+      throw err;
+    }
     return conn;
   },
 
@@ -142,40 +173,109 @@ export const smtp: TargetKind<SmtpSettings, SmtpConnection> = {
     const deadline = Date.now() + timeoutMs;
     // Everything about the message is checked before the session is touched: a refused value sends nothing.
     const mail = compose(conn.lib, msg, settings);
-    const prev = conn.tail;
-    let release!: () => void;
-    const mine = new Promise<void>((res) => (release = res));
-    conn.tail = prev.then(() => mine);
+    const client = await acquire(conn, deadline);
+    let healthy = false;
     try {
-      await beforeDeadline(prev, deadline, 'waiting for the SMTP session');
-      if (conn.closed) throw new Error('the SMTP connection was closed');
-      const client = await open(conn, deadline);
-      return await send(conn, client, mail, deadline);
+      const confirmation = await send(client, mail, deadline, timeoutMs);
+      healthy = true;
+      return confirmation;
     } finally {
-      release();
+      release(conn, client, healthy);
     }
   },
 
   async close(conn) {
     conn.closed = true;
-    const client = conn.client;
-    conn.client = undefined;
-    if (!client) return;
-    if (conn.busy) return void client.close(); // a QUIT now would land inside the message being sent
-    await new Promise<void>((res) => {
-      const timer = setTimeout(() => {
-        client.close();
-        res();
-      }, 1000);
-      timer.unref();
-      client.once('end', () => {
-        clearTimeout(timer);
-        res();
-      });
-      client.quit();
-    });
+    for (const wake of conn.waiting.splice(0)) wake(undefined);
+    // A QUIT now would land inside the message being sent: those sessions are cut.
+    for (const client of conn.busy) client.close();
+    await Promise.all(conn.idle.splice(0).map((client) => quit(client)));
   },
 };
+
+/** A session for one mail: an idle one, a new one while fewer than maxSessions are open, else the next one freed (until the deadline: then not sent). */
+async function acquire(conn: SmtpConnection, deadline: number): Promise<Client> {
+  if (conn.closed) throw new Error('the SMTP connection was closed; not sent');
+  let client = conn.idle.pop();
+  // Woken without a session: a slot was handed over (already counted).
+  let slot = false;
+  if (!client && conn.sessions >= conn.settings.maxSessions) {
+    slot = true;
+    client = await new Promise<Client | undefined>((resolve, reject) => {
+      const turn = (c: Client | undefined) => {
+        clearTimeout(timer);
+        resolve(c);
+      };
+      const timer = setTimeout(
+        () => {
+          const i = conn.waiting.indexOf(turn);
+          if (i >= 0) conn.waiting.splice(i, 1);
+          reject(new NotSent(`timeout: all ${conn.settings.maxSessions} SMTP sessions stayed busy; not sent`));
+        },
+        Math.max(1, deadline - Date.now()),
+      );
+      conn.waiting.push(turn);
+    });
+    if (conn.closed) {
+      if (client) release(conn, client, false);
+      throw new Error('the SMTP connection was closed; not sent');
+    }
+  }
+  if (client) {
+    conn.busy.add(client);
+    return client;
+  }
+  // A new session: counted now, so concurrent mails do not open more than maxSessions.
+  if (!slot) conn.sessions++;
+  try {
+    client = await open(conn, deadline);
+  } catch (err) {
+    freeSlot(conn);
+    throw err;
+  }
+  conn.busy.add(client);
+  return client;
+}
+
+/** A mail is done with its session: kept for the next one when it ended well, else closed. */
+function release(conn: SmtpConnection, client: Client, healthy: boolean): void {
+  conn.busy.delete(client);
+  if (!healthy || conn.closed || ended.has(client)) {
+    client.close();
+    freeSlot(conn);
+    return;
+  }
+  const next = conn.waiting.shift();
+  if (next) {
+    conn.busy.add(client);
+    next(client);
+  } else conn.idle.push(client);
+}
+
+/** A session slot is free: handed to the next mail in line (it opens a session), else uncounted. */
+function freeSlot(conn: SmtpConnection): void {
+  const next = conn.waiting.shift();
+  if (next && !conn.closed) next(undefined);
+  else conn.sessions--;
+}
+
+/** Sessions the server closed (their 'end' came). */
+const ended = new WeakSet<Client>();
+
+function quit(client: Client): Promise<void> {
+  return new Promise<void>((res) => {
+    const timer = setTimeout(() => {
+      client.close();
+      res();
+    }, 1000);
+    timer.unref();
+    client.once('end', () => {
+      clearTimeout(timer);
+      res();
+    });
+    client.quit();
+  });
+}
 
 function parseUrl(value: unknown, problems: KindProblem[]): Pick<SmtpSettings, 'scheme' | 'host' | 'port' | 'user' | 'pass'> | undefined {
   const bad = (message: string) => void problems.push({ key: 'url', message });
@@ -244,7 +344,11 @@ function compose(lib: Lib, msg: Message, s: SmtpSettings): Composed {
   const invalid = listed.find((a) => !ADDRESS.test(a.address));
   if (invalid) throw new PublishError(`not an email address in to: ${JSON.stringify(clip(invalid.address || invalid.name))}`, true);
   if (recipients.length === 0) throw new PublishError(`no recipient: to rendered as ${JSON.stringify(clip(to))}`, true);
-  if (recipients.length > s.maxRecipients) throw new PublishError(`to names ${recipients.length} recipients, more than maxRecipients (${s.maxRecipients})`, true);
+  if (recipients.length > s.maxRecipients) {
+    const why =
+      s.to.includes('{{') && s.maxRecipients === DEFAULT_MAX_TEMPLATED_RECIPIENTS ? ': the default when to is a template, so a payload cannot add recipients; set maxRecipients to allow more' : '';
+    throw new PublishError(`to names ${recipients.length} recipients, more than maxRecipients (${s.maxRecipients})${why}`, true);
+  }
   return { envelope: { from: sender, to: recipients }, messageId, stream: () => node.createReadStream() };
 }
 
@@ -271,9 +375,8 @@ function content(msg: Message): { text?: string; html?: string } {
   return { text };
 }
 
-/** The open session, or a new one (connect, STARTTLS, AUTH) when there is none or the server closed it. */
+/** A new session (connect, STARTTLS, AUTH). */
 async function open(conn: SmtpConnection, deadline: number): Promise<Client> {
-  if (conn.client) return conn.client;
   const s = conn.settings;
   const left = Math.max(1, deadline - Date.now());
   const client = new conn.lib.SMTPConnection({
@@ -299,10 +402,14 @@ async function open(conn: SmtpConnection, deadline: number): Promise<Client> {
     client.close();
     throw new Error('the SMTP connection was closed');
   }
-  conn.client = client;
   // A session that ends (the server's idle timeout, a reset) is forgotten: the next publish opens another.
   client.once('end', () => {
-    if (conn.client === client) conn.client = undefined;
+    ended.add(client);
+    const i = conn.idle.indexOf(client);
+    if (i >= 0) {
+      conn.idle.splice(i, 1);
+      freeSlot(conn);
+    }
   });
   return client;
 }
@@ -312,7 +419,7 @@ async function open(conn: SmtpConnection, deadline: number): Promise<Client> {
  * when the link fails (the client only emits 'error' and 'end'), so those end
  * it too, and so does the deadline (closing the session).
  */
-function step<T>(client: Client, deadline: number, what: string, run: (done: (err?: Error | null, value?: T) => void) => void): Promise<T> {
+function step<T>(client: Client, deadline: number, what: string, run: (done: (err?: Error | null, value?: T) => void) => void, more?: () => { ms: number; why: string } | undefined): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     const finish = (err: unknown, value?: T) => {
@@ -326,10 +433,19 @@ function step<T>(client: Client, deadline: number, what: string, run: (done: (er
     };
     const onError = (err: Error) => finish(err);
     const onEnd = () => finish(new Error(`the SMTP server closed the connection while ${what}`));
-    const timer = setTimeout(
+    const expire = () => {
+      finish(new Error(`timeout: the SMTP server did not answer in time (${what})`));
+      client.close();
+    };
+    let timer = setTimeout(
       () => {
-        finish(new Error(`timeout: the SMTP server did not answer in time (${what})`));
-        client.close();
+        // Something already handed over (the whole message) is worth waiting for a little longer.
+        const extra = more?.();
+        if (!extra) return expire();
+        timer = setTimeout(() => {
+          finish(new Error(extra.why));
+          client.close();
+        }, extra.ms);
       },
       Math.max(1, deadline - Date.now()),
     );
@@ -343,21 +459,35 @@ function step<T>(client: Client, deadline: number, what: string, run: (done: (er
   });
 }
 
-async function send(conn: SmtpConnection, client: Client, mail: Composed, deadline: number): Promise<Confirmation> {
-  conn.busy = true;
+async function send(client: Client, mail: Composed, deadline: number, budgetMs: number): Promise<Confirmation> {
+  const body = mail.stream();
+  // Until the message's last byte went out, closing the session discards it (an unfinished DATA is dropped by the
+  // server): a timeout then is a clean "not sent". After it, the server may take it: its answer is waited for.
+  let whole = false;
+  body.once('end', () => (whole = true));
+  const grace = Math.min(SETTLE_GRACE_MS, Math.max(1, budgetMs));
   try {
-    const info = await step<SMTPConnectionType.SentMessageInfo>(client, deadline, 'sending the message', (done) => client.send(mail.envelope, mail.stream(), done));
+    const info = await step<SMTPConnectionType.SentMessageInfo>(
+      client,
+      deadline,
+      'sending the message; the session was closed before the end of the message, so it is not delivered',
+      (done) => client.send(mail.envelope, body, done),
+      () =>
+        whole
+          ? {
+              ms: grace,
+              why: `timeout: the SMTP server has the whole message but did not confirm it within ${grace} ms more; it may still deliver it (a retry sends it again, with the same Message-ID ${mail.messageId})`,
+            }
+          : undefined,
+    );
     const rejected = ((info.rejectedErrors ?? []) as SmtpError[]).map((e) => `${e.recipient ?? '?'} (${oneLine(e.response ?? e.message)})`);
     return {
       detail: `${oneLine(info.response)}; Message-ID ${mail.messageId}; accepted ${info.accepted.join(', ')}${rejected.length ? `; rejected ${rejected.join(', ')}` : ''}`,
     };
   } catch (err) {
     // The transaction's state is unknown (or the server refused it): this session is done.
-    if (conn.client === client) conn.client = undefined;
     client.close();
     throw classify(err);
-  } finally {
-    conn.busy = false;
   }
 }
 
@@ -382,16 +512,6 @@ function classify(err: unknown): Error {
 function withCode<E extends Error>(err: E, code: string | undefined): E {
   if (code) Object.assign(err, { code });
   return err;
-}
-
-function beforeDeadline(p: Promise<void>, deadline: number, what: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timeout: ${what}`)), Math.max(1, deadline - Date.now()));
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 function oneLine(s: string): string {

@@ -52,6 +52,9 @@ export class PublishError extends Error {
   }
 }
 
+/** Nothing was sent (the time ran out waiting for a connection or session): retried, and the connection is kept. */
+export class NotSent extends PublishError {}
+
 export interface TargetKind<S = unknown, C = unknown> {
   /** `kind:` in routes.yaml. */
   readonly name: string;
@@ -66,6 +69,10 @@ export interface TargetKind<S = unknown, C = unknown> {
   readonly templated: readonly string[];
   /** Keys holding a URL whose password is a credential (masked everywhere). */
   readonly credentialUrls?: readonly string[];
+  /** Further credentials in the settings (a NATS token in the URL's user part), masked everywhere. */
+  secrets?(settings: S): readonly string[];
+  /** The connection retires its own broken parts (SMTP: one session per mail): a failed publish does not close it. */
+  readonly selfHealing?: boolean;
   /** The npm packages this kind loads (dynamically, only when a config uses it). */
   readonly packages?: readonly string[];
   /**
@@ -83,8 +90,12 @@ export interface TargetKind<S = unknown, C = unknown> {
   describe(settings: S, msg: Message): { method: string; url: string };
   /** Opens a connection (lazily, once per target; reopened after an error). Must not leave unhandled 'error' events. */
   connect?(settings: S, timeoutMs: number): Promise<C>;
-  /** Sends one message and resolves once the other side confirms; throws (PublishError or any error) otherwise. */
-  publish(conn: C, msg: Message, settings: S, timeoutMs: number): Promise<Confirmation>;
+  /**
+   * Sends one message and resolves once the other side confirms; throws (PublishError or any error) otherwise.
+   * `timeoutMs` is what is left of the target's timeout (a little less, so the kind's own timeout comes
+   * first). `signal` aborts on shutdown: stop what runs (an exec child) and throw a retryable error.
+   */
+  publish(conn: C, msg: Message, settings: S, timeoutMs: number, signal?: AbortSignal): Promise<Confirmation>;
   /** Closes a connection (shutdown, a reload that removes the target, after an error). */
   close?(conn: C): Promise<void>;
 }

@@ -193,7 +193,8 @@ describe('smtp: compile', () => {
 
 describe('smtp: delivery to a real SMTP server', () => {
   it('sends the text body to every recipient of the rendered list, authenticated, with the delivery id as Message-ID, confirmed by the 250', async () => {
-    const { server, settings, conn } = await setup();
+    // A templated `to` takes one recipient unless maxRecipients says more.
+    const { server, settings, conn } = await setup({}, { maxRecipients: 5 });
     const msg = message({ values: { to: 'a@example.com, "Doe, Jane" <jane@example.org>', subject: 'Order 42 — paid' }, headers: { 'X-Switchboard-Topic': 'order.created' } });
     const c = await smtp.publish(conn, msg, settings, 5000);
     expect(server.received).toHaveLength(1);
@@ -231,12 +232,14 @@ describe('smtp: delivery to a real SMTP server', () => {
     expect(raw.split('\r\n\r\n')[1]).toBe(`${body.toString()}\r\n`);
   });
 
-  it('reuses one session for consecutive and concurrent messages', async () => {
-    const { server, settings, conn } = await setup();
+  it('reuses one session for consecutive messages; concurrent ones share at most `concurrency` sessions', async () => {
+    const { server, settings, conn } = await setup({}, { concurrency: 2 });
     await smtp.publish(conn, message(), settings, 5000);
-    await Promise.all([1, 2, 3].map((i) => smtp.publish(conn, message({ values: { subject: `n${i}` } }), settings, 5000)));
-    expect(server.received.map((r) => header(r.raw, 'Subject')).sort()).toEqual(['Order 42', 'n1', 'n2', 'n3']);
+    await smtp.publish(conn, message({ values: { subject: 'n0' } }), settings, 5000);
     expect(server.sessions).toBe(1);
+    await Promise.all([1, 2, 3, 4].map((i) => smtp.publish(conn, message({ values: { subject: `n${i}` } }), settings, 5000)));
+    expect(server.received.map((r) => header(r.raw, 'Subject')).sort()).toEqual(['Order 42', 'n0', 'n1', 'n2', 'n3', 'n4']);
+    expect(server.sessions).toBe(2);
   });
 
   it('reopens a session the server closed while idle, without failing a publish', async () => {
@@ -304,12 +307,15 @@ describe('smtp: delivery to a real SMTP server', () => {
   });
 
   it('some recipients refused: delivered to the others, the refusals in the detail', async () => {
-    const { server, settings, conn } = await setup({
-      onRcptTo(address, _s, cb) {
-        if (address.address.startsWith('nobody')) cb(Object.assign(new Error('No such user here'), { responseCode: 550 }));
-        else cb();
+    const { server, settings, conn } = await setup(
+      {
+        onRcptTo(address, _s, cb) {
+          if (address.address.startsWith('nobody')) cb(Object.assign(new Error('No such user here'), { responseCode: 550 }));
+          else cb();
+        },
       },
-    });
+      { maxRecipients: 5 },
+    );
     const c = await smtp.publish(conn, message({ values: { to: 'a@example.com, nobody@example.com' } }), settings, 5000);
     expect(server.received[0]!.to).toEqual(['a@example.com']);
     expect(c.detail).toMatch(/accepted a@example.com; rejected nobody@example.com \(550 .*No such user here\)$/);
