@@ -82,8 +82,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   metrics.live(live.hash);
   const sender = new Sender();
   const worker = opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...(opts.worker ?? {}) });
-  // A SQLite file has one server: claims left by a crashed run are stale now.
-  if (worker && store.kind === 'sqlite') await store.releaseStaleLeases();
   const reloader = opts.configFile
     ? new Reloader(
         opts.configFile,
@@ -111,19 +109,32 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const host = opts.host ?? '0.0.0.0';
 
   const limits = { ...HTTP_LIMITS, ...opts.httpLimits };
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve(
-      {
-        fetch: app.fetch,
-        port: opts.port ?? live.server.port,
-        hostname: host,
-        // Slow-loris protection; the checking interval can only be set here, when the server is created.
-        serverOptions: { headersTimeout: limits.headersMs, requestTimeout: limits.requestMs, connectionsCheckingInterval: limits.checkEveryMs },
-      },
-      () => resolve(s as Server),
-    ) as Server;
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    // A SQLite file has one server (the store's lock file makes sure): claims left by a crashed run are stale now.
+    if (worker && store.kind === 'sqlite') await store.releaseStaleLeases();
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serve(
+        {
+          fetch: app.fetch,
+          port: opts.port ?? live.server.port,
+          hostname: host,
+          // Slow-loris protection; the checking interval can only be set here, when the server is created.
+          serverOptions: { headersTimeout: limits.headersMs, requestTimeout: limits.requestMs, connectionsCheckingInterval: limits.checkEveryMs },
+        },
+        () => resolve(s as Server),
+      ) as Server;
+      s.once('error', (err) => {
+        s.close();
+        reject(err);
+      });
+    });
+  } catch (err) {
+    // Cannot start (port in use, no permission, a failing store): release what was opened, or its threads keep the process alive.
+    await sender.close().catch(() => undefined);
+    if (!opts.store) await store.close().catch(() => undefined);
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   worker?.start();
   // Not awaited: a broker that is down must not hold up the server.

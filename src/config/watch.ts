@@ -7,8 +7,14 @@
 // the link may have been pointed somewhere else.
 // Any change is debounced, then the file is re-read (never more than the size
 // limit) and only a change in its content (by hash) triggers a reload.
+// A watch follows an inode, not a name: when a watched directory is replaced
+// (`mv new dir`, a tool that swaps the parent), the watch stays on the old one.
+// So each watch remembers its directory's inode and is set up again when the
+// name leads to another; and a periodic stat of the directories and the file
+// (cheap, a few calls a second) catches what no watch reports, such as a
+// parent further up being replaced.
 import { createHash } from 'node:crypto';
-import { lstatSync, readlinkSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { maxConfigBytes, readConfigFile } from './load.js';
 
@@ -49,21 +55,40 @@ export function watchedDirs(path: string): string[] {
   return [...dirs];
 }
 
+/** What a stat says about which file a name leads to and whether it changed; '' when there is none. */
+function identity(path: string, withContent: boolean): string {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch {
+    return '';
+  }
+  return withContent ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : `${st.dev}:${st.ino}`;
+}
+
 /**
  * Calls `onChange(text)` when the file's content differs from the last content
  * seen (starting with `initialHash`); `onChange(undefined)` when it changed but
  * is too large to read, so the reload reports that. Bursts of events within
- * `debounceMs` are one change.
+ * `debounceMs` are one change. Every `pollMs` (0: never) the file and the
+ * watched directories are looked at too, for changes no watch reported.
  */
-export function watchConfig(file: string, initialHash: string, onChange: (text: string | undefined) => void, debounceMs = 150, env: NodeJS.ProcessEnv = process.env): ConfigWatcher {
+export function watchConfig(file: string, initialHash: string, onChange: (text: string | undefined) => void, debounceMs = 150, env: NodeJS.ProcessEnv = process.env, pollMs = 1000): ConfigWatcher {
   const path = resolve(file);
   let lastHash = initialHash;
   let timer: NodeJS.Timeout | undefined;
-  const watchers = new Map<string, FSWatcher>();
+  /** Each watched directory's watch, and the inode it was set up on. */
+  const watchers = new Map<string, { w: FSWatcher; id: string }>();
   let closed = false;
+  /** The file as last checked: the poll checks again when a stat says otherwise. */
+  let seenFile = identity(path, true);
+  /** The directories (and their inodes) the watches were last set up for. */
+  let seenDirs = '';
   const check = () => {
+    timer = undefined;
     if (closed) return;
     arm();
+    seenFile = identity(path, true);
     const limit = maxConfigBytes(env);
     if (typeof limit !== 'number') return onChange(undefined);
     let st;
@@ -87,38 +112,58 @@ export function watchConfig(file: string, initialHash: string, onChange: (text: 
     onChange(read.text);
   };
   const onEvent = () => {
+    if (closed) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(check, debounceMs);
   };
-  /** Watches the directories the file resolves through now, and stops watching those it no longer does. */
+  /**
+   * Watches the directories the file resolves through now, and stops watching
+   * those it no longer does, or whose name now leads to another directory.
+   */
   const arm = () => {
-    const wanted = new Set(watchedDirs(path));
-    for (const [dir, w] of watchers) {
-      if (!wanted.has(dir)) {
+    const wanted = new Map(watchedDirs(path).map((dir) => [dir, identity(dir, false)]));
+    seenDirs = [...wanted].join();
+    for (const [dir, { w, id }] of watchers) {
+      if (wanted.get(dir) !== id) {
         w.close();
         watchers.delete(dir);
       }
     }
-    for (const dir of wanted) {
-      if (watchers.has(dir)) continue;
+    for (const [dir, id] of wanted) {
+      if (watchers.has(dir) || !id) continue;
       try {
         const w = watch(dir, { persistent: false }, onEvent);
         w.on('error', () => {
           w.close();
-          watchers.delete(dir);
+          if (watchers.get(dir)?.w === w) watchers.delete(dir);
+          onEvent(); // gone: look again (and watch what replaced it) once things settle
         });
-        watchers.set(dir, w);
+        watchers.set(dir, { w, id });
       } catch {
         // a directory on the way that cannot be watched (gone, no permission): the others still are
       }
     }
   };
+  /** The fallback: a change of the file, or of any watched directory, that no watch reported. */
+  const poll = () => {
+    if (closed || timer) return;
+    if (
+      identity(path, true) !== seenFile ||
+      watchedDirs(path)
+        .map((dir) => [dir, identity(dir, false)])
+        .join() !== seenDirs
+    )
+      onEvent();
+  };
   arm();
+  const poller = pollMs > 0 ? setInterval(poll, pollMs) : undefined;
+  poller?.unref();
   return {
     close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      for (const w of watchers.values()) w.close();
+      if (poller) clearInterval(poller);
+      for (const { w } of watchers.values()) w.close();
       watchers.clear();
     },
   };

@@ -2,7 +2,9 @@
 // a crash of the process (kill -9) with synchronous=NORMAL, the default here;
 // `?synchronous=full` in the store URL makes it durable against power loss too,
 // at the cost of an fsync per webhook.
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { BACKGROUND_AUTOCHECKPOINT, Checkpointer, INLINE_AUTOCHECKPOINT } from './checkpointer.js';
@@ -110,19 +112,32 @@ export class SqliteStore implements Store {
   private readonly insertDelivery: Database.Statement;
   private readonly checkpointer: Checkpointer | undefined;
 
+  /** The connection holding `<path>.lock` while the store is open (none for `:memory:`). */
+  private readonly lock: Database.Database | undefined;
+
   constructor(url: string) {
     const { path, synchronous } = parseSqliteUrl(url);
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      this.lock = lockStore(path);
+    }
     try {
       this.db = new Database(path);
     } catch (err) {
+      this.lock?.close();
       throw new StoreError(`cannot open SQLite store at ${path}: ${(err as Error).message}`);
     }
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${synchronous}`);
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    try {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${synchronous}`);
+      this.db.pragma('foreign_keys = ON');
+      this.db.pragma('busy_timeout = 5000');
+      this.migrate();
+    } catch (err) {
+      this.db.close();
+      this.lock?.close();
+      throw err;
+    }
     if (path !== ':memory:') {
       this.checkpointer = Checkpointer.start(path, (running) => {
         if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${running ? BACKGROUND_AUTOCHECKPOINT : INLINE_AUTOCHECKPOINT}`);
@@ -495,7 +510,75 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
+    // Last: the file is free for another process only once this one has let go of it.
+    if (this.lock?.open) this.lock.close();
   }
+}
+
+/**
+ * A SQLite store serves one process: a second one would take the first one's
+ * claims for stale and send its deliveries in flight again. So the store holds
+ * a lock beside the file, `<path>.lock`, for as long as it is open. That is a
+ * tiny SQLite database naming the holder (pid, host, since); the holder keeps a
+ * shared lock on it (SQLite's own, an OS file lock), so no other process can
+ * write it. A process that dies, even by kill -9, loses its OS locks with it:
+ * there is no stale lock to clean up, and the file itself is never deleted
+ * (deleting it would let two processes lock two different files).
+ *
+ * To take the lock: write our own token as the holder (which needs the lock
+ * free), then hold a shared lock and read the holder back. Two processes that
+ * race both may get their shared lock, but only one of them reads its own token.
+ */
+function lockStore(path: string): Database.Database {
+  const lockPath = `${path}.lock`;
+  const token = randomUUID();
+  let db: Database.Database;
+  try {
+    db = new Database(lockPath);
+  } catch (err) {
+    throw new StoreError(`cannot open the SQLite store's lock file ${lockPath}: ${(err as Error).message}`);
+  }
+  const inUse = (holder: LockHolder | undefined) => {
+    const who = holder ? `pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()}` : 'its pid could not be read';
+    return new StoreError(
+      `the SQLite store ${path} is in use by another Switchboard process (${who}): a SQLite store serves one process, so stop that one first, or use PostgreSQL to run several (lock file ${lockPath})`,
+    );
+  };
+  const readHolder = () => db.prepare('SELECT token, pid, host, since FROM holder WHERE id = 1').get() as LockHolder | undefined;
+  try {
+    // A moment's wait: another process may just be reading who holds the lock.
+    db.pragma('busy_timeout = 1000');
+    db.exec('CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY CHECK (id = 1), token TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL, since INTEGER NOT NULL)');
+    db.prepare('INSERT OR REPLACE INTO holder (id, token, pid, host, since) VALUES (1, ?, ?, ?, ?)').run(token, process.pid, hostname(), Date.now());
+    // From the next read on, the shared lock is kept until the connection closes.
+    db.pragma('locking_mode = EXCLUSIVE');
+    const holder = readHolder();
+    if (holder?.token !== token) throw inUse(holder);
+    return db;
+  } catch (err) {
+    let error = err;
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+      let holder: LockHolder | undefined;
+      try {
+        db.pragma('locking_mode = NORMAL');
+        holder = readHolder();
+      } catch {
+        // busy again: the message says the pid is unknown
+      }
+      error = inUse(holder);
+    } else if (!(err instanceof StoreError)) {
+      error = new StoreError(`cannot lock the SQLite store with ${lockPath}: ${(err as Error).message}`);
+    }
+    db.close();
+    throw error;
+  }
+}
+
+interface LockHolder {
+  token: string;
+  pid: number;
+  host: string;
+  since: number;
 }
 
 interface SqliteEventRow {
