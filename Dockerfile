@@ -17,6 +17,17 @@ RUN npm run build \
  && npm prune --omit=dev --ignore-scripts
 
 FROM node:24-slim
+# The image's version label. The default is package.json's "version", written out
+# (a Dockerfile cannot read it); test/deploy/kubernetes.test.ts checks they agree.
+# A release build may pass its own: docker build --build-arg VERSION=0.1.0-rc.1 .
+ARG VERSION=0.1.0
+# OCI annotations (https://github.com/opencontainers/image-spec/blob/main/annotations.md).
+# The source URL is package.json's "repository" (the test checks that too).
+LABEL org.opencontainers.image.title="switchboard" \
+      org.opencontainers.image.description="Declarative, no-code webhook-to-action router: one routes.yaml turns verified webhooks into HTTP calls." \
+      org.opencontainers.image.source="https://github.com/switchboard-dev/switchboard" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.version="${VERSION}"
 ENV NODE_ENV=production \
     SWITCHBOARD_STORE=sqlite:/data/switchboard.db \
     PORT=8080
