@@ -17,7 +17,7 @@ import { hasTraversal } from './lib/request-target.js';
 import type { Logger } from './observe/log.js';
 import { Metrics } from './observe/metrics.js';
 import { Reloader, type ReloadResult } from './reload.js';
-import { watchConfig, type ConfigWatcher } from './config/watch.js';
+import { DEFAULT_WATCH_POLL_MS, watchConfig, watchPollMs, WATCH_POLL_ENV, type ConfigWatcher } from './config/watch.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
@@ -144,7 +144,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const pruner = startPruning(store, () => live, opts.log, opts.pruneEveryMs ?? 600_000);
   let watcher: ConfigWatcher | undefined;
   if (reloader && opts.watch && opts.configFile) {
-    watcher = watchConfig(opts.configFile, live.hash, (text) => void reloader.reload('file changed', text), undefined, opts.env ?? process.env);
+    const env = opts.env ?? process.env;
+    const poll = watchPollMs(env);
+    if (typeof poll !== 'number') opts.log.warn({ setting: WATCH_POLL_ENV }, poll.error);
+    watcher = watchConfig(opts.configFile, live.hash, (text) => void reloader.reload('file changed', text), undefined, env, typeof poll === 'number' ? poll : DEFAULT_WATCH_POLL_MS);
   }
 
   let closing: Promise<void> | undefined;

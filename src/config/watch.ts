@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readlinkSync, realpathSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { maxConfigBytes, readConfigFile } from './load.js';
+import { parseDuration } from './units.js';
 
 export interface ConfigWatcher {
   close(): void;
@@ -64,6 +65,26 @@ function identity(path: string, withContent: boolean): string {
     return '';
   }
   return withContent ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : `${st.dev}:${st.ino}`;
+}
+
+export const WATCH_POLL_ENV = 'SWITCHBOARD_WATCH_POLL';
+export const DEFAULT_WATCH_POLL_MS = 1000;
+
+/**
+ * How often the file is looked at besides the watch: `SWITCHBOARD_WATCH_POLL`
+ * as a duration (`2s`, `500ms`), `0` or `off` for never; 1 s when unset. Where
+ * inotify does not cross a mount (some bind mounts, network filesystems), the
+ * stat of size, times and inode still sees a change.
+ */
+export function watchPollMs(env: NodeJS.ProcessEnv): number | { error: string } {
+  const raw = env[WATCH_POLL_ENV]?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_WATCH_POLL_MS;
+  if (raw === '0' || raw.toLowerCase() === 'off') return 0;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < 100 || ms > 3_600_000) {
+    return { error: `${WATCH_POLL_ENV}=${JSON.stringify(raw)} is not a duration from 100ms to 1h (or 0/off): polling every ${DEFAULT_WATCH_POLL_MS} ms` };
+  }
+  return ms;
 }
 
 /**

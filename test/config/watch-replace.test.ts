@@ -90,3 +90,15 @@ describe('config watcher: the watched directory replaced', () => {
     expect(seen).toEqual(['changed']);
   });
 });
+
+describe('SWITCHBOARD_WATCH_POLL', () => {
+  it('sets how often the file is looked at besides the watch: a duration, 0/off for never, 1 s by default; a bad value is said and the default kept', async () => {
+    const { watchPollMs } = await import('../../src/config/watch.js');
+    expect(watchPollMs({})).toBe(1000);
+    expect(watchPollMs({ SWITCHBOARD_WATCH_POLL: '2s' })).toBe(2000);
+    expect(watchPollMs({ SWITCHBOARD_WATCH_POLL: '500ms' })).toBe(500);
+    expect(watchPollMs({ SWITCHBOARD_WATCH_POLL: 'off' })).toBe(0);
+    expect(watchPollMs({ SWITCHBOARD_WATCH_POLL: '0' })).toBe(0);
+    for (const bad of ['fast', '10ms', '2d']) expect(watchPollMs({ SWITCHBOARD_WATCH_POLL: bad })).toEqual({ error: expect.stringContaining(`SWITCHBOARD_WATCH_POLL="${bad}" is not a duration`) });
+  });
+});

@@ -136,13 +136,13 @@ describe('switchboard send', () => {
     expect(r.err).toMatch(/cannot sign for the mailgun scheme: the signature travels inside the body/);
   });
 
-  it('a server that is not running: a clear message', () => {
+  it('a server that is not running: a clear message, exit 3', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'bin/switchboard.js'), 'send', 'open', 'event.json', '--url', 'http://127.0.0.1:1'], {
       cwd: server.dir,
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '' },
     });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:1\/hooks\/open( \(\w+\))?: is `switchboard serve` running\?/);
   });
 });
