@@ -8,12 +8,18 @@
 // one) can claim it again; a claim returning a delivery this worker already
 // holds is ignored; and before each call the lease must cover the call's whole
 // timeout, or the work is abandoned unsent.
+//
+// Fairness (no head-of-line blocking): each target gets a share of the
+// in-flight slots — about twice the calls it can make at once, never all the
+// slots — and the claim skips a target whose share is full, so deliveries that
+// would only wait on a slow or rate-limited target's limits stay in the queue
+// and the slots go to the other targets' work.
 import { randomUUID } from 'node:crypto';
-import type { Config, Route } from '../config/types.js';
+import type { Config, Route, Target } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { createRedactor, type Redactor } from '../observe/redact.js';
-import type { AttemptRecord, ClaimedDelivery, Outcome, Store } from '../store/types.js';
+import type { AttemptRecord, ClaimedDelivery, ClaimShares, Outcome, Store } from '../store/types.js';
 import { deliver } from './deliver.js';
 import { TargetLimits } from './limits.js';
 import type { Sender } from './sender.js';
@@ -51,6 +57,14 @@ export class Worker {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly held = new Map<string, Held>();
   private readonly limits = new TargetLimits();
+  /** Deliveries held per target (by name). */
+  private readonly busy = new Map<string, number>();
+  /** The last claim got less than it asked: the queue had no more due work, but for the targets at their share. */
+  private short = false;
+  /** ... and no target was at its share: the queue had nothing more due at all. */
+  private dry = false;
+  /** The targets at their share when the last claim was made (skipped by it), with that share. */
+  private readonly waitingOn = new Map<string, number>();
   /** Built once per config: route by name, and the redactor for its secrets. */
   private readonly perConfig = new WeakMap<Config, { routes: Map<string, Route>; redact: Redactor }>();
   private timer: NodeJS.Timeout | undefined;
@@ -101,11 +115,51 @@ export class Worker {
   /**
    * Under load, claims are made in batches: the worker claims again only once a
    * quarter of its slots are free (or nothing is in flight), rather than one claim
-   * per finished delivery.
+   * per finished delivery. When the last claim emptied the queue but for targets
+   * at their share, any free slot is worth a claim (new work woke us).
    */
   private worthClaiming(): boolean {
     const room = this.maxInFlight - this.inFlight.size;
-    return this.inFlight.size === 0 || room >= Math.max(1, Math.floor(this.maxInFlight / 4));
+    if (room <= 0) return false;
+    return this.inFlight.size === 0 || this.short || room >= Math.max(1, Math.floor(this.maxInFlight / 4));
+  }
+
+  /** After a delivery to `target` (undefined: its route is gone) ends: is a claim worth making now? */
+  private worthWaking(target: string | undefined): boolean {
+    const room = this.maxInFlight - this.inFlight.size;
+    // As before: in batches under load; and a dry queue is looked at again (the delivery may have queued a retry).
+    if (!this.short || this.dry) return this.inFlight.size === 0 || room >= Math.max(1, Math.floor(this.maxInFlight / 4));
+    // The last claim took all there was but for targets at their share: only such a target, once half its share
+    // is free, has work to claim. (A retry another target queues meanwhile is found by the next poll.)
+    const share = target === undefined ? undefined : this.waitingOn.get(target);
+    if (share === undefined || room <= 0) return this.inFlight.size === 0;
+    if (share - (this.busy.get(target!) ?? 0) < Math.max(1, Math.floor(share / 2))) return false;
+    this.waitingOn.delete(target!);
+    return true;
+  }
+
+  /**
+   * Most deliveries one target may hold: twice the calls it can make at once
+   * (its concurrency, or for a rate limit the calls of about a second), so the
+   * next ones are ready as calls end; and never more than three quarters of
+   * the slots. More would only wait on the target's own limits.
+   */
+  private shareOf(target: Target): number {
+    let parallel = target.concurrency;
+    if (target.rateLimit) parallel = Math.min(parallel, Math.max(1, Math.ceil((target.rateLimit.count * 1000) / target.rateLimit.perMs)));
+    return Math.max(1, Math.min(2 * parallel, this.maxInFlight - Math.max(1, Math.floor(this.maxInFlight / 4))));
+  }
+
+  /** What each route's target may still take, and the targets with no room (at their share). */
+  private sharesFor(config: Config): { shares: ClaimShares; full: Map<string, number> } {
+    const full = new Map<string, number>();
+    const routes = config.routes.map((r) => {
+      const share = this.shareOf(r.target);
+      const room = Math.max(0, share - (this.busy.get(r.target.name) ?? 0));
+      if (room === 0) full.set(r.target.name, share);
+      return { route: r.name, group: r.target.name, room };
+    });
+    return { shares: { routes }, full };
   }
 
   private async tick(): Promise<void> {
@@ -122,7 +176,9 @@ export class Worker {
         }
         const limit = Math.min(this.maxInFlight - this.inFlight.size, CLAIM_BATCH);
         const now = Date.now();
-        const claimed = await this.opts.store.claimDue(this.owner, now, this.leaseMs, limit);
+        const config = this.opts.config();
+        const { routes } = this.indexFor(config);
+        const claimed = await this.opts.store.claimDue(this.owner, now, this.leaseMs, limit, this.sharesFor(config).shares);
         for (const c of claimed) {
           const mine = this.held.get(c.delivery.id);
           if (mine) {
@@ -132,9 +188,15 @@ export class Worker {
             mine.lost = false;
             continue;
           }
-          this.launch(c, now + this.leaseMs);
+          this.launch(c, now + this.leaseMs, routes.get(c.delivery.route)?.target.name);
         }
+        this.short = claimed.length < limit;
+        this.waitingOn.clear();
+        for (const [target, share] of this.sharesFor(config).full) this.waitingOn.set(target, share);
+        this.dry = this.short && this.waitingOn.size === 0;
         if (claimed.length === limit) this.again = true;
+        // Targets at their share (with more queued, maybe): their finishing deliveries wake us, no need to ask when work falls due.
+        else if (this.waitingOn.size > 0) full = true;
       } while (this.again && !this.stopped);
     } catch (err) {
       this.opts.log.error({ err: (err as Error).message }, 'worker could not claim deliveries; retrying');
@@ -199,15 +261,21 @@ export class Worker {
     return covers();
   }
 
-  private launch(c: ClaimedDelivery, leaseUntil: number): void {
+  private launch(c: ClaimedDelivery, leaseUntil: number, target: string | undefined): void {
     const id = c.delivery.id;
     this.held.set(id, { leaseUntil, lost: false });
+    if (target !== undefined) this.busy.set(target, (this.busy.get(target) ?? 0) + 1);
     const p = this.run(c)
       .catch((err: unknown) => this.opts.log.error({ delivery: id, err: (err as Error).message }, 'could not record the delivery; it will be retried after its lease'))
       .finally(() => {
         this.held.delete(id);
         this.inFlight.delete(p);
-        if (this.worthClaiming()) this.wake();
+        if (target !== undefined) {
+          const n = (this.busy.get(target) ?? 1) - 1;
+          if (n > 0) this.busy.set(target, n);
+          else this.busy.delete(target);
+        }
+        if (this.worthWaking(target)) this.wake();
       });
     this.inFlight.add(p);
   }

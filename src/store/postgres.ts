@@ -11,6 +11,7 @@ import {
   type AttemptRecord,
   type BulkFilter,
   type ClaimedDelivery,
+  type ClaimShares,
   type EventPage,
   type EventQuery,
   type EventSummary,
@@ -72,6 +73,8 @@ const MIGRATIONS: readonly string[] = [
      error            text
    );
    CREATE INDEX attempts_delivery ON attempts (delivery_id);`,
+  // Each route's queue in due order: a claim with shares reads the front of every route with room, never a backlog.
+  `CREATE INDEX deliveries_route_due ON deliveries (route, next_attempt_at) WHERE status = 'pending';`,
 ];
 
 const MIGRATION_LOCK = 74_281_907; // any fixed number: the advisory lock all Switchboard processes agree on
@@ -305,19 +308,52 @@ export class PostgresStore implements Store {
   }
 
   /** The claim is one statement; the events are read after it (they never change, and a claimed delivery keeps its event). */
-  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
-    const rows = await this.q<DeliveryRow>(
-      'could not claim deliveries',
-      `WITH due AS (
-         SELECT id FROM deliveries
-         WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-         ORDER BY next_attempt_at LIMIT $2
-         FOR UPDATE SKIP LOCKED)
-       UPDATE deliveries d SET lease_owner = $3, lease_until = $1 + $4, updated_at = $1
-       FROM due WHERE d.id = due.id RETURNING d.*`,
-      [now, limit, owner, leaseMs],
-      'sb_claim',
-    );
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number, shares?: ClaimShares): Promise<ClaimedDelivery[]> {
+    const rows = shares
+      ? await this.q<DeliveryRow>(
+          'could not claim deliveries',
+          // The candidates: the oldest due of each route with room (by its index, up to its room) and, for the routes
+          // not listed, the front of the queue. Then the groups take turns, oldest first within each. Only the rows
+          // picked are locked (skipping what other workers lock), and the lock rechecks each is still due and unleased.
+          `WITH q AS (SELECT * FROM unnest($5::text[], $6::text[], $7::int[]) AS q(route, grp, room)),
+           cand AS (
+             SELECT c.id, c.route, c.next_attempt_at FROM q CROSS JOIN LATERAL (
+               SELECT id, route, next_attempt_at FROM deliveries
+               WHERE route = q.route AND status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+               ORDER BY next_attempt_at LIMIT q.room) c
+             WHERE q.room > 0
+             UNION
+             SELECT f.id, f.route, f.next_attempt_at FROM (
+               SELECT id, route, next_attempt_at FROM deliveries
+               WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+               ORDER BY next_attempt_at LIMIT $2) f
+             WHERE f.route NOT IN (SELECT route FROM q)),
+           ranked AS (
+             SELECT c.id, c.next_attempt_at, q.room,
+               ROW_NUMBER() OVER (PARTITION BY q.grp, CASE WHEN q.grp IS NULL THEN c.route END ORDER BY c.next_attempt_at, c.id) AS rn
+             FROM cand c LEFT JOIN q ON q.route = c.route),
+           picked AS (SELECT id FROM ranked WHERE room IS NULL OR rn <= room ORDER BY rn, next_attempt_at, id LIMIT $2),
+           due AS (
+             SELECT d.id FROM deliveries d JOIN picked p ON p.id = d.id
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
+             FOR UPDATE OF d SKIP LOCKED)
+           UPDATE deliveries d SET lease_owner = $3, lease_until = $1 + $4, updated_at = $1
+           FROM due WHERE d.id = due.id RETURNING d.*`,
+          [now, limit, owner, leaseMs, shares.routes.map((r) => r.route), shares.routes.map((r) => r.group), shares.routes.map((r) => r.room)],
+          'sb_claim_shared',
+        )
+      : await this.q<DeliveryRow>(
+          'could not claim deliveries',
+          `WITH due AS (
+             SELECT id FROM deliveries
+             WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+             ORDER BY next_attempt_at LIMIT $2
+             FOR UPDATE SKIP LOCKED)
+           UPDATE deliveries d SET lease_owner = $3, lease_until = $1 + $4, updated_at = $1
+           FROM due WHERE d.id = due.id RETURNING d.*`,
+          [now, limit, owner, leaseMs],
+          'sb_claim',
+        );
     if (rows.length === 0) return [];
     const events = await this.q<EventRow>('could not claim deliveries', 'SELECT * FROM events WHERE id = ANY($1)', [[...new Set(rows.map((r) => r.event_id))]], 'sb_claimed_events');
     const byId = new Map(events.map((e) => [e.id, toEvent(e)]));

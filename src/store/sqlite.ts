@@ -16,6 +16,7 @@ import {
   type AttemptRecord,
   type BulkFilter,
   type ClaimedDelivery,
+  type ClaimShares,
   type EventPage,
   type EventQuery,
   type EventSummary,
@@ -77,7 +78,37 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX attempts_delivery ON attempts (delivery_id);`,
   // A one-row table that readiness probes write to after a failed write (disk full…).
   `CREATE TABLE write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);`,
+  // Each route's queue in due order: a claim with shares reads the front of every route with room, never a backlog.
+  `CREATE INDEX deliveries_route_due ON deliveries (route, next_attempt_at) WHERE status = 'pending';`,
 ];
+
+/**
+ * A shared claim's choice among the candidates: each route's oldest (`ofRoutes`, up to its
+ * group's room) and the front of the queue (`front`, of which only routes not listed count).
+ * Groups take turns, oldest first within each, until `limit`.
+ */
+function pickShares(shares: ClaimShares, limit: number, ofRoutes: DeliveryRow[], front: DeliveryRow[]): DeliveryRow[] {
+  const listed = new Map(shares.routes.map((r) => [r.route, r]));
+  const groups = new Map<string, { room: number; rows: DeliveryRow[] }>();
+  const seen = new Set<string>();
+  for (const row of [...ofRoutes, ...front.filter((r) => !listed.has(r.route))]) {
+    if (seen.has(row.id)) continue;
+    seen.add(row.id);
+    const share = listed.get(row.route);
+    // Routes not listed are not limited; each is a group of its own (the key cannot clash: it starts with a NUL).
+    const key = share ? share.group : `\u0000${row.route}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { room: share ? share.room : Infinity, rows: [] }));
+    g.rows.push(row);
+  }
+  const ranked: { row: DeliveryRow; rank: number }[] = [];
+  for (const g of groups.values()) {
+    g.rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || (a.id < b.id ? -1 : 1));
+    g.rows.slice(0, g.room).forEach((row, rank) => ranked.push({ row, rank }));
+  }
+  ranked.sort((a, b) => a.rank - b.rank || Number(a.row.next_attempt_at) - Number(b.row.next_attempt_at) || (a.row.id < b.row.id ? -1 : 1));
+  return ranked.slice(0, limit).map((r) => r.row);
+}
 
 export interface SqliteOptions {
   /** `sqlite:<path>`, `sqlite::memory:`; `?synchronous=full` for power-loss durability. */
@@ -102,7 +133,7 @@ export class SqliteStore implements Store {
   private readonly insertAttempt: Database.Statement;
   private readonly settleDelivery: Database.Statement;
   private readonly finishTx: Database.Transaction<(batch: Finishing[]) => void>;
-  private readonly claimTx: Database.Transaction<(owner: string, now: number, leaseMs: number, limit: number) => ClaimedDelivery[]>;
+  private readonly claimTx: Database.Transaction<(owner: string, now: number, leaseMs: number, limit: number, shares?: ClaimShares) => ClaimedDelivery[]>;
   /** Set when a write failed (disk full, I/O error): readiness then probes with a write until one succeeds. */
   private writeFailing = false;
   /** Statements prepared once and reused: preparing is a real cost on the worker's hot path. */
@@ -183,8 +214,21 @@ export class SqliteStore implements Store {
     );
     const lease = this.db.prepare('UPDATE deliveries SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id = ?');
     const eventById = this.db.prepare('SELECT * FROM events WHERE id = ?');
-    this.claimTx = this.db.transaction((owner: string, now: number, leaseMs: number, limit: number) => {
-      const rows = due.all(now, now, limit) as DeliveryRow[];
+    // With shares: the oldest due of each route with room (by its index), and the front of the queue for routes not listed.
+    const dueOfRoute = this.db.prepare(
+      `SELECT * FROM deliveries INDEXED BY deliveries_route_due
+       WHERE route = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+       ORDER BY next_attempt_at LIMIT ?`,
+    );
+    const dueShared = (now: number, limit: number, shares: ClaimShares): DeliveryRow[] =>
+      pickShares(
+        shares,
+        limit,
+        shares.routes.flatMap((r) => (r.room > 0 ? (dueOfRoute.all(r.route, now, now, r.room) as DeliveryRow[]) : [])),
+        due.all(now, now, limit) as DeliveryRow[],
+      );
+    this.claimTx = this.db.transaction((owner: string, now: number, leaseMs: number, limit: number, shares?: ClaimShares) => {
+      const rows = shares ? dueShared(now, limit, shares) : (due.all(now, now, limit) as DeliveryRow[]);
       const events = new Map<string, StoredEvent>();
       return rows.map((r) => {
         lease.run(owner, now + leaseMs, now, r.id);
@@ -265,8 +309,8 @@ export class SqliteStore implements Store {
     return row && toDelivery(row);
   }
 
-  async claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
-    return this.guard(() => this.claimTx.immediate(owner, now, leaseMs, limit));
+  async claimDue(owner: string, now: number, leaseMs: number, limit: number, shares?: ClaimShares): Promise<ClaimedDelivery[]> {
+    return this.guard(() => this.claimTx.immediate(owner, now, leaseMs, limit, shares));
   }
 
   async renewLeases(owner: string, ids: readonly string[], until: number): Promise<string[]> {

@@ -104,8 +104,14 @@ export interface Store {
   /**
    * Claims up to `limit` due deliveries for `owner` until `now + leaseMs`; a
    * lease that runs out (its worker died) makes the delivery claimable again.
+   * With `shares`, routes are grouped (by target) and each group gets at most
+   * its room: a group with no room is skipped, so the deliveries queued behind
+   * its backlog are reached, and the groups take turns (the oldest of each, then
+   * the second of each, …). Each route's oldest are read by an index, so the
+   * claim costs its rooms, not the backlog. Routes not listed are found at the
+   * front of the queue only (its first `limit` due deliveries).
    */
-  claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
+  claimDue(owner: string, now: number, leaseMs: number, limit: number, shares?: ClaimShares): Promise<ClaimedDelivery[]>;
   /**
    * Extends `owner`'s leases on `ids` to `until` (a heartbeat while the work is
    * in progress). Returns the ids still held by `owner`: one missing from the
@@ -167,6 +173,16 @@ export interface Store {
   /** Can the store be written to right now? For /readyz. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** Per-target budgets for one claim (delivery fairness). */
+export interface ClaimShares {
+  /**
+   * Each route with the group it counts against (its target) and how many more
+   * deliveries that group may take (the same for every route of a group; 0: none).
+   * Routes not listed are not limited (a removed route's deliveries, cancelled at once).
+   */
+  readonly routes: readonly { readonly route: string; readonly group: string; readonly room: number }[];
 }
 
 export interface EventQuery {
