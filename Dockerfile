@@ -14,7 +14,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build \
- && npm prune --omit=dev --ignore-scripts
+ && npm prune --omit=dev --omit=optional --ignore-scripts
 
 FROM node:24-slim
 # The image's version label. The default is package.json's "version", written out
