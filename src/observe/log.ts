@@ -3,12 +3,48 @@
 // As a last line of defence every line is also masked on its way out: the live
 // config's secrets (when the caller says where to find them) and any password
 // in a URL — so an error message that happens to quote one cannot leak it.
+//
+// Format: JSON lines by default — what log shippers read. In a terminal (or
+// with LOG_FORMAT=pretty) one readable line per entry, coloured unless
+// NO_COLOR, through pino-pretty, an optional dependency (not in the Docker
+// image); without it the logs stay JSON and one line says why.
+// LOG_FORMAT=json forces JSON.
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import { createRedactor } from './redact.js';
 
 export type { Logger };
 
 const NO_SECRETS: readonly string[] = Object.freeze([]);
+
+export type LogFormat = 'json' | 'pretty';
+
+/** LOG_FORMAT when it says, else pretty only when the logs go to a terminal. */
+export function logFormat(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }): LogFormat | { error: string } {
+  const asked = env.LOG_FORMAT?.trim().toLowerCase();
+  if (asked === 'json' || asked === 'pretty') return asked;
+  if (asked) return { error: `LOG_FORMAT must be json or pretty, not ${JSON.stringify(env.LOG_FORMAT)}: writing JSON` };
+  return stream.isTTY && env.TERM !== 'dumb' ? 'pretty' : 'json';
+}
+
+/** Colour for pretty logs: as the CLI decides it (FORCE_COLOR, NO_COLOR, a terminal). */
+function colorize(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return true;
+  if (force === '0' || force === 'false' || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
+  return Boolean(stream.isTTY);
+}
+
+/** pino-pretty's stream factory, or undefined when the optional package is not installed. */
+function prettyFactory(): ((opts: Record<string, unknown>) => NodeJS.WritableStream) | undefined {
+  try {
+    const mod = createRequire(import.meta.url)('pino-pretty') as { default?: unknown; build?: unknown };
+    const f = (typeof mod === 'function' ? mod : (mod.default ?? mod.build)) as ((opts: Record<string, unknown>) => NodeJS.WritableStream) | undefined;
+    return typeof f === 'function' ? f : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function createLogger(
   env: NodeJS.ProcessEnv = process.env,
@@ -31,5 +67,19 @@ export function createLogger(
       },
     },
   };
-  return destination ? pino(options as never, destination as never) : pino(options as never);
+  if (destination) return pino(options as never, destination as never);
+  const format = logFormat(env, process.stdout);
+  let note: string | undefined = typeof format === 'object' ? format.error : undefined;
+  if (format === 'pretty') {
+    const pretty = prettyFactory();
+    if (pretty) {
+      // Synchronous: a line is on the terminal before the next statement runs, as with JSON.
+      const stream = pretty({ colorize: colorize(env, process.stdout), sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, destination: 1 });
+      return pino(options as never, stream as never);
+    }
+    note = 'pretty logs need the optional package pino-pretty (npm install pino-pretty): writing JSON';
+  }
+  const log = pino(options as never);
+  if (note) log.warn({ setting: 'LOG_FORMAT' }, note);
+  return log;
 }
