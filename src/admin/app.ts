@@ -27,21 +27,30 @@ export interface AdminDeps {
 
 const STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'filtered', 'dead', 'cancelled'];
 
-const INSPECTOR = new URL('../../public/inspector.html', import.meta.url);
+const PUBLIC = new URL('../../public/', import.meta.url);
 
-/** The page holds no data of its own (it asks the API, with the token), so it is served without auth. */
+/**
+ * The page and its two assets hold no data of their own (the page asks the
+ * API, with the token), so they are served without auth. Its script and styles
+ * are files of their own: the policy allows no inline script or style at all,
+ * so text from a webhook can never run even if it ended up in the markup.
+ */
 const PAGE_HEADERS = {
   'Cache-Control': 'no-store',
-  'Content-Security-Policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 };
 
 export function adminApp(deps: AdminDeps): Hono {
   const app = new Hono({ strict: false }); // /admin and /admin/ are the same page
-  const page = readFileSync(INSPECTOR, 'utf8');
+  const page = readFileSync(new URL('inspector.html', PUBLIC), 'utf8');
+  const script = readFileSync(new URL('inspector.js', PUBLIC), 'utf8');
+  const styles = readFileSync(new URL('inspector.css', PUBLIC), 'utf8');
   app.use('*', adminHosts(deps.config)); // first: the page and every asset too, not just the API
   app.get('/', (c) => c.html(page, 200, PAGE_HEADERS));
+  app.get('/inspector.js', (c) => c.body(script, 200, { ...PAGE_HEADERS, 'Content-Type': 'text/javascript; charset=utf-8' }));
+  app.get('/inspector.css', (c) => c.body(styles, 200, { ...PAGE_HEADERS, 'Content-Type': 'text/css; charset=utf-8' }));
   app.use('*', adminAuth(deps.config));
 
   app.get('/config', (c) => {

@@ -54,6 +54,23 @@ routes:
     await sink?.close();
   });
 
+  it('is served with a policy that allows no inline script or style; its script and styles are files of their own', async () => {
+    const page = await fetch(`${server.url}/admin/`);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    const html = await page.text();
+    expect(html).not.toMatch(/<script>|<style>|\sstyle=|\son\w+=/);
+    for (const [asset, type] of [
+      ['inspector.js', 'text/javascript'],
+      ['inspector.css', 'text/css'],
+    ] as const) {
+      const res = await fetch(`${server.url}/admin/${asset}`);
+      expect([res.status, res.headers.get('content-type')]).toEqual([200, `${type}; charset=utf-8`]);
+    }
+  });
+
   it('shows a new event live, its request and answer, and replays it', async () => {
     const page = await browser.newPage({ viewport: { width: 1366, height: 800 } });
     const consoleErrors: string[] = [];
