@@ -8,7 +8,7 @@ import type { Config } from '../config/types.js';
 import type { RejectionLog } from '../ingress/rejections.js';
 import { parseBody } from '../lib/body.js';
 import type { DeliveryStatus, Store } from '../store/types.js';
-import { createRedactor, MASK, SENSITIVE_HEADER, type Redactor } from '../observe/redact.js';
+import { MASK, SENSITIVE_HEADER, type Redactor } from '../observe/redact.js';
 import type { Reloader } from '../reload.js';
 import { adminAuth, adminHosts } from './auth.js';
 import { bulkRoutes } from './bulk.js';
@@ -61,7 +61,7 @@ export function adminApp(deps: AdminDeps): Hono {
       version: config.hash,
       ...(state ? { loadedAt: state.loadedAt, reloads: state.reloads, lastReload: state.last ?? null } : {}),
       warnings: config.warnings.map(formatIssue),
-      config: redactDocument(config.document, createRedactor(config.secrets)),
+      config: redactDocument(config.document, config.redact),
     });
   });
 
@@ -73,7 +73,7 @@ export function adminApp(deps: AdminDeps): Hono {
 
   // Masked again as shown: the secrets may have changed since a rejection was kept.
   app.get('/rejections', (c) => {
-    const redact = createRedactor(deps.config().secrets);
+    const redact = deps.config().redact;
     return c.json({ rejections: deps.rejections.list().map((r) => ({ ...r, path: redact.text(r.path), reason: redact.text(r.reason), headers: redact.headers(r.headers) })) });
   });
 
@@ -91,7 +91,7 @@ export function adminApp(deps: AdminDeps): Hono {
       ...(q.status ? { status: q.status as DeliveryStatus } : {}),
       ...(q.cursor ? { cursor: q.cursor } : {}),
     });
-    const redact = createRedactor(deps.config().secrets);
+    const redact = deps.config().redact;
     return c.json({
       // A topic or delivery id is read from the payload, so it may quote a secret.
       events: page.events.map((e) => ({
@@ -107,11 +107,11 @@ export function adminApp(deps: AdminDeps): Hono {
   app.get('/events/:id', async (c) => {
     const event = await deps.store.getEvent(c.req.param('id'));
     if (!event) return c.json({ error: 'no such event' }, 404);
-    const redact = createRedactor(deps.config().secrets);
+    const redact = deps.config().redact;
     const parsed = parseBody(event.body, event.contentType);
     const text = parsed.ok && parsed.kind !== 'binary' ? redact.text(event.body.toString('utf8')) : undefined;
     const deliveries = await deps.store.deliveriesFor(event.id);
-    const routes = new Map(deps.config().routes.map((r) => [r.name, r]));
+    const routes = deps.config().routesByName;
     // The header the source's scheme reads its secret from is masked whatever its
     // name (events stored before that rule came in hold it in clear).
     const ownHeader = deps.config().sources.get(event.source)?.verify.header;

@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
 import { hint } from '../config/didyoumean.js';
 import { parseDuration } from '../config/units.js';
 import { readBody } from '../ingress/read-body.js';
-import { createRedactor } from '../observe/redact.js';
+
 import type { BulkFilter, DeliveryStatus } from '../store/types.js';
 import type { AdminDeps } from './app.js';
 
@@ -35,7 +35,7 @@ export function bulkRoutes(deps: AdminDeps): Hono {
     const parsed = await readFilter(c, 'retry');
     if (!parsed.ok) return c.json(errorBody(parsed), 400);
     const { filter, dryRun } = parsed;
-    const redact = createRedactor(deps.config().secrets);
+    const redact = deps.config().redact;
     const matches = await deps.store.findDeliveries(dryRun ? { ...filter, limit: Math.min(filter.limit, SAMPLE) } : filter);
     const sample = matches.items.slice(0, SAMPLE).map((d) => ({
       id: d.id,
@@ -69,7 +69,7 @@ export function bulkRoutes(deps: AdminDeps): Hono {
     if (!parsed.ok) return c.json(errorBody(parsed), 400);
     const { filter, dryRun } = parsed;
     const config = deps.config();
-    const redact = createRedactor(config.secrets);
+    const redact = config.redact;
     const matches = await deps.store.findEvents(filter);
     // The routes that take each event in the config as it is now (only `route`, when the filter names one).
     const plans = matches.items.map((e) => {

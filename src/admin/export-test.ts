@@ -17,7 +17,7 @@ import type { Config, Route, Source } from '../config/types.js';
 import { planDelivery, type Plan, type PlannedEvent } from '../delivery/plan.js';
 import { identify } from '../ingress/event.js';
 import { mediaType, parseBody } from '../lib/body.js';
-import { createRedactor, MASK, SENSITIVE_HEADER, type Redactor } from '../observe/redact.js';
+import { MASK, SENSITIVE_HEADER, type Redactor } from '../observe/redact.js';
 import type { Store, StoredEvent } from '../store/types.js';
 
 export interface TestFixture {
@@ -55,7 +55,7 @@ const GUESSED: Readonly<Record<string, string>> = {
 export async function exportTest(event: StoredEvent, config: Config, options: ExportOptions = {}): Promise<ExportedTest | { error: string }> {
   const source = config.sources.get(event.source);
   if (!source) return { error: `source "${event.source}" is no longer in the config` };
-  const redact = createRedactor(config.secrets);
+  const redact = config.redact;
   const topic = redact.text(event.topic);
   if (source.handshake.some((r) => r.record === event.topic)) {
     return { error: `this event is a ${topic} request kept for you to read; it is never delivered, so there is nothing to test` };

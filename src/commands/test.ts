@@ -5,7 +5,7 @@ import { diffLines } from 'diff';
 import type { Config, Expectation, TestCase } from '../config/types.js';
 import { planDelivery, type Plan, type PlannedEvent } from '../delivery/plan.js';
 import { identify } from '../ingress/event.js';
-import { createRedactor } from '../observe/redact.js';
+
 import { inlinePayload, loadForCommand, paint, readPayloadFile, type IO } from './io.js';
 
 /** Fixed so that expectations can mention them and runs are repeatable. */
@@ -38,7 +38,7 @@ export async function testCommand(file: string, io: IO, options: TestOptions = {
     else io.err(`${file}: no tests: add a tests: section (see the README), or pass --pass-with-no-tests`);
     return ok ? 0 : 1;
   }
-  const redact = createRedactor(config.secrets);
+  const redact = config.redact;
   let failed = 0;
   const cases: { name: string; line: number; ok: boolean; failures: string[] }[] = [];
   for (const t of config.tests) {

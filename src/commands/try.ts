@@ -4,7 +4,7 @@ import { hint } from '../config/didyoumean.js';
 import type { Config, Source } from '../config/types.js';
 import { planDelivery, type PlannedEvent } from '../delivery/plan.js';
 import { identify } from '../ingress/event.js';
-import { createRedactor } from '../observe/redact.js';
+import { type createRedactor } from '../observe/redact.js';
 import { loadForCommand, paint, readPayloadFile, type IO } from './io.js';
 import { renderRequest, requestJson } from './render.js';
 
@@ -48,7 +48,7 @@ export async function tryCommand(opts: TryOptions, outer: IO): Promise<number> {
     return 1;
   }
   const headers = { 'content-type': loaded.contentType, ...opts.headers };
-  const redact = createRedactor(config.secrets);
+  const redact = config.redact;
   // A batched body (split:) is one event per element, as the server stores it.
   let items: { payload: unknown; raw: Buffer; contentType: string; kind: string }[] = [{ payload: loaded.payload, raw: Buffer.from(loaded.raw), contentType: loaded.contentType, kind: loaded.kind }];
   if (source.split) {

@@ -1,5 +1,6 @@
 // The compiled config: an immutable value built once per load and passed to
 // everything that needs it. A reload builds a new one and swaps it whole.
+import type { Redactor } from '../observe/redact.js';
 import type { EngineSettings, SignatureIds } from '../verify/engine.js';
 import type { Scheme } from '../verify/types.js';
 import type { Egress } from './egress.js';
@@ -154,8 +155,11 @@ export interface Config {
   /** Where outgoing calls may go: the origins written in target URLs, and egress.allow (SPEC guarantee 8). */
   readonly egress: Egress;
   readonly sources: ReadonlyMap<string, Source>;
+  /** Sources by the full path requests name (basePath + path, no trailing slash; `/` for the root). */
+  readonly sourcesByPath: ReadonlyMap<string, Source>;
   readonly targets: ReadonlyMap<string, Target>;
   readonly routes: readonly Route[];
+  readonly routesByName: ReadonlyMap<string, Route>;
   /** Routes by source name, in file order. */
   readonly routesBySource: ReadonlyMap<string, readonly Route[]>;
   /** The routes of `source` whose topics match `topic`, in file order (indexed: constant time in the number of exact topics). */
@@ -163,6 +167,8 @@ export interface Config {
   readonly tests: readonly TestCase[];
   /** Values that must never be shown: interpolated values and every secret field. */
   readonly secrets: readonly string[];
+  /** Masks those secrets (built once per config). */
+  readonly redact: Redactor;
   readonly warnings: readonly ConfigIssue[];
   /** The file's data after ${env} interpolation: what GET /admin/config shows, secrets masked. */
   readonly document: unknown;
