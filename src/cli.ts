@@ -328,14 +328,20 @@ export function globalUsage(): string {
   ].join('\n');
 }
 
-/** Where the command word is: the first argument that is not an option or an option's value. */
+/** Options that take a value, as written on the command line (`--url`, `-c`). */
+const TAKES_VALUE = new Set(
+  Object.entries(OPTIONS as Record<string, OptionSpec>)
+    .filter(([, o]) => o.type === 'string')
+    .flatMap(([name, o]) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])]),
+);
+
+/** Where the command word is: the first argument that is not an option or an option's value (`--url x diff`). */
 function findCommand(argv: readonly string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return i + 1 < argv.length ? i + 1 : -1;
     if (!a.startsWith('-') || a === '-') return i;
-    // A global option's value is not the command (-c file validate).
-    if (a === '-c' || a === '--config') i++;
+    if (TAKES_VALUE.has(a)) i++;
   }
   return -1;
 }
@@ -360,8 +366,13 @@ export async function main(argv: string[], baseIO: IO = processIO()): Promise<nu
   }
   if (command === 'help') {
     const about = rest.find((a) => !a.startsWith('-'));
-    if (about && COMMANDS[about]) io.out(commandHelp(about));
-    else io.out(globalUsage());
+    if (about === undefined) io.out(globalUsage());
+    else if (COMMANDS[about]) io.out(commandHelp(about));
+    else {
+      const near = closest(about, Object.keys(COMMANDS));
+      io.err(`switchboard: no command "${about}"${near ? `; did you mean "${near}"?` : ''}`);
+      return EXIT.usage;
+    }
     return EXIT.ok;
   }
   const spec = COMMANDS[command];
@@ -391,6 +402,14 @@ export async function main(argv: string[], baseIO: IO = processIO()): Promise<nu
     }
     const near = closest(t.name, [...allowed]);
     return usageError(`unknown option ${shown}${near ? `; did you mean --${near}?` : ''}`);
+  }
+  // An option given twice that takes one value: the last would win silently.
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const o: OptionSpec | undefined = (OPTIONS as Record<string, OptionSpec>)[t.name];
+    if (seen.has(t.name) && o && !o.multiple) return usageError(`--${t.name} is given more than once`);
+    seen.add(t.name);
   }
   let parsed;
   try {

@@ -18,12 +18,13 @@ import { checkInThread, outcomeErrors } from '../config/check-thread.js';
 import type { ConfigIssue } from '../config/issues.js';
 import { formatIssue } from '../config/issues.js';
 import { loadConfigText, MAX_CONFIG_SIZE_ENV, maxConfigBytes } from '../config/load.js';
-import type { Config, Route } from '../config/types.js';
+import type { Config, Route, Target } from '../config/types.js';
 import { planDelivery, type OutgoingRequest } from '../delivery/plan.js';
 import { identify } from '../ingress/event.js';
 import { readBody } from '../ingress/read-body.js';
 import { parseBody } from '../lib/body.js';
 import { unifiedDiff } from '../lib/line-diff.js';
+import { parseDuration } from '../config/units.js';
 import { createRedactor, type Redactor } from '../observe/redact.js';
 import type { Store, StoredEvent } from '../store/types.js';
 import type { AdminDeps } from './app.js';
@@ -35,13 +36,19 @@ export const PREVIEW_DEADLINE_MS = 20_000;
 /** How many events each list of a route's answer shows (the counts are complete). */
 const SAMPLE = 20;
 /** How much of one request's body is shown and compared in a diff. */
-const MAX_SHOWN_BODY = 64 * 1024;
+const MAX_SHOWN_BODY = 16 * 1024;
+/** Longest line a diff shows (a minified JSON body is one line). */
+const MAX_LINE = 400;
+/** Requests of one delivery shown in a diff (`each` may make a thousand). */
+const MAX_SHOWN_REQUESTS = 10;
+/** What all the samples of an answer may add up to; past it only the counts go on. */
+const SAMPLE_BUDGET_BYTES = 2 * 1024 * 1024;
 const QUERY_KEYS = ['since', 'limit', 'name'];
 const PAGE = 100;
 
 /** What one config does with one event on one route. */
 export type RouteOutcome =
-  | { readonly kind: 'send'; readonly requests: readonly OutgoingRequest[] }
+  | { readonly kind: 'send'; readonly requests: readonly OutgoingRequest[]; readonly target: Target }
   | { readonly kind: 'filtered'; readonly reason: string }
   | { readonly kind: 'error'; readonly message: string }
   | { readonly kind: 'topic-mismatch'; readonly topic: string; readonly topics: readonly string[] }
@@ -137,10 +144,24 @@ export async function previewConfig(live: Config, edited: Config, events: AsyncI
   let planned = 0;
   let stoppedBecause: string | undefined;
   const { redact } = options;
+  const overdue = () => now() > deadline;
+  const stopped = () => `stopped at the ${Math.round(options.deadlineMs / 1000)} s deadline after ${planned} events; narrow the window with since or limit`;
+  // Samples are kept while they fit the budget: a thousand routes or huge diffs cannot make a huge answer.
+  let budget = SAMPLE_BUDGET_BYTES;
+  const keep = <T extends EventRef>(list: T[], make: () => T) => {
+    if (list.length >= SAMPLE || budget <= 0) return;
+    const item = make();
+    budget -= item.before.length + item.after.length + ((item as { diff?: string }).diff?.length ?? 0) + 200;
+    list.push(item);
+  };
+  const renamed = (name: string, other: Config): string | undefined => {
+    const r = other.routesByName.get(name);
+    return r ? `the route now takes events from "${r.source}"` : undefined;
+  };
 
   for await (const event of events) {
-    if (now() > deadline) {
-      stoppedBecause = `stopped at the ${Math.round(options.deadlineMs / 1000)} s deadline after ${planned} events; narrow the window with since or limit`;
+    if (overdue()) {
+      stoppedBecause = stopped();
       break;
     }
     // A provider's probe kept for reading (Notion's verification token) arrived unsigned and is never delivered.
@@ -153,8 +174,19 @@ export async function previewConfig(live: Config, edited: Config, events: AsyncI
       skip('bodies that cannot be read');
       continue;
     }
-    const before = await outcomesUnder(live, event, parsed.payload);
-    const after = await outcomesUnder(edited, event, parsed.payload);
+    // A source renamed or whose split changed: its events are not the same units under both configs.
+    const liveSource = live.sources.get(event.source);
+    const editedSource = edited.sources.get(event.source);
+    if (liveSource && editedSource && (liveSource.split?.text ?? '') !== (editedSource.split?.text ?? '')) {
+      skip(`events of ${event.source}, whose split: changed (the stored events are the old split's elements)`);
+      continue;
+    }
+    const before = await outcomesUnder(live, event, parsed.payload, overdue);
+    const after = before === 'overdue' ? before : await outcomesUnder(edited, event, parsed.payload, overdue);
+    if (before === 'overdue' || after === 'overdue') {
+      stoppedBecause = stopped();
+      break;
+    }
     planned++;
     const names = new Set([...before.keys(), ...after.keys()]);
     for (const name of names) {
@@ -168,24 +200,24 @@ export async function previewConfig(live: Config, edited: Config, events: AsyncI
         event: event.id,
         topic: redact.text(event.topic),
         receivedAt: new Date(event.receivedAt).toISOString(),
-        before: redact.text(describe(b)),
-        after: redact.text(describe(a)),
+        before: redact.text((b.kind === 'absent' && renamed(name, live)) || describe(b)),
+        after: redact.text((a.kind === 'absent' && renamed(name, edited)) || describe(a)),
       });
       if (a.kind === 'error' && b.kind !== 'error') {
         t.counts.newFailures++;
-        if (t.newFailures.length < SAMPLE) t.newFailures.push(ref());
+        keep(t.newFailures, ref);
       } else if (a.kind === 'send' && b.kind !== 'send') {
         t.counts.newlyMatched++;
-        if (t.newlyMatched.length < SAMPLE) t.newlyMatched.push(ref());
+        keep(t.newlyMatched, ref);
       } else if (b.kind === 'send' && a.kind !== 'send') {
         t.counts.noLongerMatched++;
-        if (t.noLongerMatched.length < SAMPLE) t.noLongerMatched.push(ref());
+        keep(t.noLongerMatched, ref);
       } else if (a.kind === 'send' && b.kind === 'send') {
-        const diff = requestsDiff(b.requests, a.requests, redact);
+        const diff = requestsDiff(b, a, redact);
         if (diff === undefined) t.counts.same++;
         else {
           t.counts.changed++;
-          if (t.changed.length < SAMPLE) t.changed.push({ ...ref(), diff });
+          keep(t.changed, () => ({ ...ref(), diff }));
         }
       } else t.counts.same++;
     }
@@ -199,7 +231,7 @@ export async function previewConfig(live: Config, edited: Config, events: AsyncI
 }
 
 /** What `config` does with the event on each route of its source (none when the source is not in it). */
-async function outcomesUnder(config: Config, event: StoredEvent, payload: unknown): Promise<Map<string, RouteOutcome>> {
+async function outcomesUnder(config: Config, event: StoredEvent, payload: unknown, overdue: () => boolean): Promise<Map<string, RouteOutcome> | 'overdue'> {
   const out = new Map<string, RouteOutcome>();
   const source = config.sources.get(event.source);
   if (!source) return out;
@@ -220,6 +252,10 @@ async function outcomesUnder(config: Config, event: StoredEvent, payload: unknow
     receivedAt: new Date(event.receivedAt).toISOString(),
   };
   for (const route of config.routesBySource.get(source.name) ?? []) {
+    // One route's filter and transform may each take up to a second: the deadline is checked, and the
+    // event loop given back, before every route, not only between events.
+    if (overdue()) return 'overdue';
+    await new Promise((r) => setImmediate(r));
     if (!route.matchesTopic(topic)) {
       out.set(route.name, { kind: 'topic-mismatch', topic, topics: route.topics });
       continue;
@@ -228,7 +264,11 @@ async function outcomesUnder(config: Config, event: StoredEvent, payload: unknow
     const plan = await planDelivery(route, plannedEvent, `preview-${event.id}-${route.name}`, { maxFanout: config.server.maxFanout });
     out.set(
       route.name,
-      plan.outcome === 'send' ? { kind: 'send', requests: plan.requests } : plan.outcome === 'filtered' ? { kind: 'filtered', reason: plan.reason } : { kind: 'error', message: plan.message },
+      plan.outcome === 'send'
+        ? { kind: 'send', requests: plan.requests, target: route.target }
+        : plan.outcome === 'filtered'
+          ? { kind: 'filtered', reason: plan.reason }
+          : { kind: 'error', message: plan.message },
     );
   }
   return out;
@@ -252,27 +292,68 @@ function describe(o: RouteOutcome): string {
   }
 }
 
-/** A unified diff of what would be sent, or undefined when nothing differs. */
-function requestsDiff(before: readonly OutgoingRequest[], after: readonly OutgoingRequest[], redact: Redactor): string | undefined {
-  const raw = (rs: readonly OutgoingRequest[]) => rs.map((r) => render(r)).join('\n\n');
-  const rawBefore = raw(before);
-  const rawAfter = raw(after);
-  if (rawBefore === rawAfter) return undefined;
-  const shown = (rs: readonly OutgoingRequest[]) => rs.map((r, i) => (rs.length > 1 ? `# request ${i + 1} of ${rs.length}\n` : '') + render(r, redact)).join('\n\n');
+/** A unified diff of what would be sent (and of the target's settings that shape it), or undefined when nothing differs. */
+function requestsDiff(before: Extract<RouteOutcome, { kind: 'send' }>, after: Extract<RouteOutcome, { kind: 'send' }>, redact: Redactor): string | undefined {
+  const raw = (o: Extract<RouteOutcome, { kind: 'send' }>) => [settingsText(o.target, false), ...o.requests.map((r) => render(r))].join('\n\n');
+  if (raw(before) === raw(after)) return undefined;
+  const shown = (o: Extract<RouteOutcome, { kind: 'send' }>) => {
+    const rs = o.requests;
+    const parts = rs.slice(0, MAX_SHOWN_REQUESTS).map((r, i) => (rs.length > 1 ? `# request ${i + 1} of ${rs.length}\n` : '') + render(r, redact));
+    if (rs.length > MAX_SHOWN_REQUESTS) parts.push(`# … ${rs.length - MAX_SHOWN_REQUESTS} more requests not shown`);
+    return [settingsText(o.target, true, redact), ...parts].join('\n\n');
+  };
   const diff = unifiedDiff(shown(before), shown(after), { before: 'live', after: 'edited' });
-  // Only a masked value differs (a secret header, a secret in the URL): say so rather than show two equal lines.
+  // Only a masked value differs (a secret header, a secret in the URL, the signing key): say so rather than show two equal lines.
   return diff === '' ? 'a value that is masked (a secret or credential) changed; nothing else differs' : diff;
 }
 
-/** Method and URL, headers sorted by name, a blank line, the body (JSON pretty-printed). */
+/**
+ * The target settings that decide how a call is made but are not in the request:
+ * timeout, retries, limits, redirects, signing, a kind's own settings. Compared
+ * raw (the signing key by its bytes); shown masked and without the key.
+ */
+function settingsText(t: Target, shown: boolean, redact?: Redactor): string {
+  const lines = [
+    `# target ${t.name} (${t.kind})`,
+    `# timeout: ${t.timeoutMs} ms; retry: ${t.retry.attempts} attempts, ${t.retry.initialDelayMs}–${t.retry.maxDelayMs} ms; concurrency: ${t.concurrency}${t.rateLimit ? `; rateLimit: ${JSON.stringify(t.rateLimit)}` : ''}`,
+  ];
+  if (t.kind === 'http')
+    lines.push(`# followRedirects: ${t.followRedirects}${t.sign ? `; signed (Standard Webhooks)${shown ? '' : ` key ${createHash('sha256').update(t.sign.key).digest('hex')}`}` : '; not signed'}`);
+  if (t.kindSettings !== undefined) {
+    let json: string;
+    try {
+      json = JSON.stringify(t.kindSettings) ?? '';
+    } catch {
+      json = '(settings that cannot be shown)';
+    }
+    lines.push(`# settings: ${redact ? redact.text(json) : json}`);
+  }
+  return (shown ? lines.map((l) => clip(l)) : lines).join('\n');
+}
+
+/**
+ * Method and URL, headers sorted by name, a blank line, the body (JSON
+ * pretty-printed). Raw (no redactor): all of it, for comparing. Shown: masked,
+ * then the body cut to MAX_SHOWN_BODY and every line to MAX_LINE.
+ */
 function render(r: OutgoingRequest, redact?: Redactor): string {
   const mask = (s: string) => (redact ? redact.text(s) : s);
   const headers = redact ? redact.headers(r.headers) : r.headers;
   const lines = [`${r.method} ${mask(r.url)}`];
   for (const name of Object.keys(headers).sort((x, y) => x.toLowerCase().localeCompare(y.toLowerCase()))) lines.push(`${name}: ${mask(headers[name]!)}`);
   const body = bodyText(r);
-  if (body !== undefined) lines.push('', mask(body));
-  return lines.join('\n');
+  if (!redact) return body === undefined ? lines.join('\n') : [...lines, '', body].join('\n');
+  // Masked whole, then cut: a secret across the cut must not leave its beginning visible.
+  if (body !== undefined) lines.push('', cut(mask(body)));
+  return lines
+    .join('\n')
+    .split('\n')
+    .map((l) => clip(l))
+    .join('\n');
+}
+
+function clip(line: string): string {
+  return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}… (${line.length - MAX_LINE} more characters)` : line;
 }
 
 function bodyText(r: OutgoingRequest): string | undefined {
@@ -285,6 +366,10 @@ function bodyText(r: OutgoingRequest): string | undefined {
     const utf8 = bytes.toString('utf8');
     text = Buffer.from(utf8, 'utf8').equals(bytes) ? utf8 : `<${bytes.length} bytes of binary data, sha256 ${sha256(bytes)}>`;
   }
+  return text;
+}
+
+function cut(text: string): string {
   return text.length > MAX_SHOWN_BODY ? `${text.slice(0, MAX_SHOWN_BODY)}\n… ${text.length - MAX_SHOWN_BODY} more characters not shown` : text;
 }
 
@@ -336,8 +421,17 @@ export function previewHandler(deps: AdminDeps) {
     }
     // The name errors are reported under (the user's file, as `switchboard diff` sends it); it is compiled beside the live file.
     const name = displayName(q.name ?? basename(live.file));
-    const env = deps.reloader?.environment() ?? process.env;
-    const cap = maxConfigBytes(env);
+    const serverEnv = deps.reloader?.environment() ?? process.env;
+    // The edit sees only what the live config already reads: its environment variables (any other
+    // ${NAME} is refused) and its secret files (others refused, unread). A caller of this API then
+    // learns nothing of the server's environment or files that the live config does not already put
+    // to use — and what it uses as a secret is masked in the answer like any secret. The settings
+    // Switchboard reads itself (PORT, SWITCHBOARD_STORE, …) are there as for a reload.
+    const env: NodeJS.ProcessEnv = {};
+    for (const n of [...live.references.env, 'PORT', 'SWITCHBOARD_STORE', 'SWITCHBOARD_ADMIN_TOKEN', MAX_CONFIG_SIZE_ENV]) if (serverEnv[n] !== undefined) env[n] = serverEnv[n];
+    const names = live.references.env;
+    const files = live.references.files;
+    const cap = maxConfigBytes(serverEnv);
     const capBytes = typeof cap === 'number' ? cap : 1024 * 1024;
     const tooBig = () => c.json({ error: 'the config is too large', errors: [`${name}:1:1: the file is over the ${capBytes} byte limit for a config (${MAX_CONFIG_SIZE_ENV} raises it)`] }, 400);
     // Never buffered past the cap, declared length or not (a chunked upload is cut off as it passes it).
@@ -351,16 +445,17 @@ export function previewHandler(deps: AdminDeps) {
     try {
       const file = join(dirname(live.file), name);
       const named = (issues: readonly ConfigIssue[]) => issues.map((i) => ({ ...i, file: name }));
-      const checked = await checkInThread(file, { text, env });
+      const checked = await checkInThread(file, { text, env, files, names });
       if (checked.kind === 'invalid') return c.json({ error: 'the config is invalid', errors: outcomeErrors(name, named(checked.issues), checked.omittedErrors) }, 400);
       if (checked.kind === 'failed') return c.json({ error: 'the config could not be checked', errors: [`${name}:1:1: ${checked.reason}`] }, 400);
-      const loaded = loadConfigText(file, checked.kind === 'ok' ? checked.text : text, env);
+      const loaded = loadConfigText(file, checked.kind === 'ok' ? checked.text : text, env, { files, names });
       if (!loaded.config) return c.json({ error: 'the config is invalid', errors: outcomeErrors(name, named(loaded.issues), loaded.omittedErrors ?? 0) }, 400);
       const edited = loaded.config;
       const fit = deps.reloader?.fit(edited) ?? { needsRestart: [] };
       // Masked with both configs' secrets: an edit may add some.
       const redact = createRedactor([...new Set([...live.secrets, ...edited.secrets])]);
-      const result = await previewConfig(live, edited, recentEvents(deps.store, limit, since), { deadlineMs: PREVIEW_DEADLINE_MS, redact });
+      const deadlineMs = parseDuration(serverEnv.SWITCHBOARD_PREVIEW_DEADLINE ?? '') ?? PREVIEW_DEADLINE_MS;
+      const result = await previewConfig(live, edited, recentEvents(deps.store, limit, since), { deadlineMs, redact });
       return c.json({
         live: live.hash,
         edited: edited.hash,

@@ -5,12 +5,13 @@
 // that would start, stop or change, with a diff of each changed request.
 // Exit 0: nothing would change; 1: something would; 2: the file is invalid;
 // 3: the server could not be reached or refused the call.
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { maxConfigBytes, readConfigFile, loadConfig } from '../config/load.js';
 import { interpolate } from '../config/env.js';
 import { YamlFile } from '../config/yamldoc.js';
 import { adminCall } from './events.js';
-import { paint, type IO } from './io.js';
+import { paint, printable, type IO } from './io.js';
 
 export interface DiffOptions {
   config: string;
@@ -68,7 +69,7 @@ export async function diffCommand(opts: DiffOptions, io: IO): Promise<number> {
     io.err(c.red(`${opts.config}:${read.issue.line}:${read.issue.col}: ${read.issue.message}`));
     return 2;
   }
-  const { port, token } = serverOf(opts.config, read.text, io.env);
+  const { port, token } = whereIsTheServer(opts, read.text, io.env);
   const q = new URLSearchParams({ name: basename(opts.config) });
   if (opts.since !== undefined) q.set('since', opts.since);
   if (opts.limit !== undefined) q.set('limit', opts.limit);
@@ -78,19 +79,43 @@ export async function diffCommand(opts: DiffOptions, io: IO): Promise<number> {
   if (r.status === 400 && Array.isArray(body.errors)) {
     // The server names the file by its base name: print it as the user wrote it.
     const name = `${basename(opts.config)}:`;
-    for (const e of body.errors) io.err(c.red(e.startsWith(name) ? `${opts.config}:${e.slice(name.length)}` : e));
-    io.err(`${opts.config}: ${body.error ?? 'invalid'}`);
+    for (const e of body.errors.map(printable)) io.err(c.red(e.startsWith(name) ? `${opts.config}:${e.slice(name.length)}` : e));
+    io.err(`${opts.config}: ${printable(body.error ?? 'invalid')}`);
     return 2;
   }
   if (r.status !== 200) {
-    io.err(`admin API answered ${r.status}: ${body.error ?? JSON.stringify(r.body)}`);
+    io.err(`admin API answered ${r.status}: ${printable(body.error ?? JSON.stringify(r.body))}`);
     return r.status === 400 ? 2 : 3;
   }
-  const a = body as PreviewAnswer;
+  const a = sanitized(body as PreviewAnswer);
   for (const w of a.warnings) io.err(c.yellow(w.startsWith(`${basename(opts.config)}:`) ? `${opts.config}:${w.slice(basename(opts.config).length + 1)}` : w));
   printStat(a, io);
   printDetails(a, io);
-  return a.changes > 0 ? 1 : 0;
+  // A preview that stopped early, or a file the server would refuse to reload, is not "no change".
+  return a.changes > 0 || !a.complete || !a.reload.wouldApply ? 1 : 0;
+}
+
+/** Every string of the answer made printable: topics, ids and diffs come from recorded webhooks. */
+function sanitized<T>(value: T): T {
+  if (typeof value === 'string') return printable(value) as T;
+  if (Array.isArray(value)) return value.map(sanitized) as T;
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [printable(k), sanitized(v)])) as T;
+  return value;
+}
+
+/**
+ * The running server's port and admin token come from its own config (the
+ * default one: $SWITCHBOARD_CONFIG or ./routes.yaml) when that is another file
+ * and loads here: an edit that changes the port or the token is still previewed
+ * by the server that runs the old ones. Else from the edited file.
+ */
+function whereIsTheServer(opts: DiffOptions, text: string, env: NodeJS.ProcessEnv): { port: number; token?: string } {
+  const liveFile = env.SWITCHBOARD_CONFIG ?? 'routes.yaml';
+  if (resolve(liveFile) !== resolve(opts.config) && existsSync(liveFile)) {
+    const live = loadConfig(liveFile, { env });
+    if (live.config) return { port: live.config.server.port, ...(live.config.admin.token ? { token: live.config.admin.token } : {}) };
+  }
+  return serverOf(opts.config, text, env);
 }
 
 /**

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Config } from '../config/types.js';
-import { loadForCommand, paint, type IO } from './io.js';
+import { loadForCommand, paint, printable, type IO } from './io.js';
 
 export interface AdminClientOptions {
   config: string;
@@ -70,7 +70,7 @@ export async function eventsCommand(opts: AdminClientOptions & { source?: string
         .map(([status, n]) => `${n} ${status}`)
         .join(', ') || 'no deliveries';
     const mark = e.deliveries.dead ? c.red('✗') : e.deliveries.pending ? c.yellow('…') : c.green('✓');
-    io.out(`${mark} ${e.id}  ${e.receivedAt}  ${e.source}  ${e.topic || c.dim('(no topic)')}  ${c.dim(ds)}`);
+    io.out(`${mark} ${printable(e.id)}  ${printable(e.receivedAt)}  ${printable(e.source)}  ${e.topic ? printable(e.topic) : c.dim('(no topic)')}  ${c.dim(printable(ds))}`);
   }
   return 0;
 }
@@ -150,7 +150,10 @@ export async function bulkReplayCommand(opts: BulkOptions, io: IO): Promise<numb
       io.out(`retried ${n(a.queued ?? 0, 'dead delivery', 'dead deliveries')}: pending again, sent by the worker under each target's rate limit and concurrency`);
       if (a.remaining) io.out(`${a.remaining} more match: run it again (or raise --limit)`);
     }
-    for (const d of a.sample) io.out(`  ${d.id}  ${d.route}  ${d.receivedAt}  ${d.source}  ${d.topic || c.dim('(no topic)')}${d.lastError ? `  ${c.dim(d.lastError)}` : ''}`);
+    for (const d of a.sample)
+      io.out(
+        `  ${printable(d.id)}  ${printable(d.route ?? '')}  ${d.receivedAt}  ${printable(d.source)}  ${d.topic ? printable(d.topic) : c.dim('(no topic)')}${d.lastError ? `  ${c.dim(printable(d.lastError))}` : ''}`,
+      );
   } else {
     if (opts.dryRun) {
       io.out(`${n(a.matched, 'event')} match; a run would replay ${a.wouldReplay} of them as ${n(a.wouldQueue ?? 0, 'new delivery', 'new deliveries')} (limit ${a.limit}). Nothing was changed.`);
@@ -159,7 +162,10 @@ export async function bulkReplayCommand(opts: BulkOptions, io: IO): Promise<numb
     }
     if (a.skipped) io.out(`${n(a.skipped, 'event')} skipped: no route takes ${a.skipped === 1 ? 'it' : 'them'} in the current config`);
     if (a.remaining) io.out(opts.dryRun ? `${a.remaining} more match past the limit` : `${a.remaining} more match: continue with --cursor ${a.nextCursor}`);
-    for (const e of a.sample) io.out(`  ${e.id}  ${e.receivedAt}  ${e.source}  ${e.topic || c.dim('(no topic)')}  ${e.skipped ? c.dim(`skipped: ${e.skipped}`) : `→ ${(e.routes ?? []).join(', ')}`}`);
+    for (const e of a.sample)
+      io.out(
+        `  ${printable(e.id)}  ${e.receivedAt}  ${printable(e.source)}  ${e.topic ? printable(e.topic) : c.dim('(no topic)')}  ${e.skipped ? c.dim(`skipped: ${printable(e.skipped)}`) : `→ ${printable((e.routes ?? []).join(', '))}`}`,
+      );
   }
   if (a.sample.length < Math.min(a.matched, a.limit)) io.out(c.dim(`  … and ${Math.min(a.matched, a.limit) - a.sample.length} more`));
   return 0;

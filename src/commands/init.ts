@@ -2,7 +2,7 @@
 // line for editors, one source, one target, one route, one test), the test's
 // payload fixture and .env.example. It never overwrites: when any of the files
 // exists, nothing is written and the command says which.
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { paint, type IO } from './io.js';
 import { schemaPath } from './schema.js';
@@ -73,6 +73,21 @@ GITHUB_WEBHOOK_SECRET=
 SWITCHBOARD_ADMIN_TOKEN=
 `;
 
+function lexists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `dir/a/b/c.json` → dir/a, dir/a/b, dir/a/b/c.json: every path init writes through. */
+function parents(dir: string, name: string): string[] {
+  const parts = name.split('/');
+  return parts.map((_, i) => join(dir, ...parts.slice(0, i + 1)));
+}
+
 export function initCommand(dirArg: string, opts: { force: boolean }, io: IO): number {
   const c = paint(io);
   const dir = resolve(io.cwd, dirArg);
@@ -89,7 +104,14 @@ export function initCommand(dirArg: string, opts: { force: boolean }, io: IO): n
     [FIXTURE, FIXTURE_BODY],
     ['.env.example', ENV_EXAMPLE],
   ];
-  const present = files.map(([name]) => name).filter((name) => existsSync(join(dir, name)));
+  // lstat, not exists: a dangling symlink is in the way too, and a symlinked folder
+  // (fixtures -> elsewhere) would write outside the directory.
+  const present = files.map(([name]) => name).filter((name) => lexists(join(dir, name)));
+  const linked = files.flatMap(([name]) => parents(dir, name)).find((p) => lexists(p) && lstatSync(p).isSymbolicLink());
+  if (linked) {
+    io.err(`not written: ${relative(io.cwd, linked) || linked} is a symbolic link (init writes only into real directories it can see)`);
+    return 1;
+  }
   if (present.length) {
     io.err(`not written: ${present.map((p) => join(dirArg, p)).join(', ')} already exist${present.length === 1 ? 's' : ''} (init never overwrites; choose another directory)`);
     return 1;
@@ -98,12 +120,21 @@ export function initCommand(dirArg: string, opts: { force: boolean }, io: IO): n
     io.err(`${dirArg} is not empty: init writes into an empty or new directory (--force writes beside what is there, still never over a file)`);
     return 1;
   }
-  for (const [name, text] of files) {
-    const file = join(dir, name);
-    mkdirSync(resolve(file, '..'), { recursive: true });
-    writeFileSync(file, text, { flag: 'wx' });
-    io.out(`${c.green('created')} ${join(dirArg, name)}`);
+  // All or nothing: a file that appears meanwhile stops it, and what was written goes again.
+  const written: string[] = [];
+  try {
+    for (const [name, text] of files) {
+      const file = join(dir, name);
+      mkdirSync(resolve(file, '..'), { recursive: true });
+      writeFileSync(file, text, { flag: 'wx' });
+      written.push(file);
+    }
+  } catch (err) {
+    for (const f of written) rmSync(f, { force: true });
+    io.err(`not written: ${(err as NodeJS.ErrnoException).code === 'EEXIST' ? 'a file appeared while writing' : ((err as Error).message ?? 'a write failed')} (nothing was left behind)`);
+    return 1;
   }
+  for (const [name] of files) io.out(`${c.green('created')} ${join(dirArg, name)}`);
   const cd = dirArg === '.' ? '' : `cd ${dirArg} && `;
   io.out('');
   io.out(`Next: ${cd}switchboard test, then switchboard serve (and switchboard sink in another terminal to watch what is sent).`);

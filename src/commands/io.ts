@@ -50,6 +50,20 @@ export function colorFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): b
   return Boolean(stream.isTTY) && env.TERM !== 'dumb';
 }
 
+/**
+ * Text from outside (a recorded topic, a body, a target's error) made safe to
+ * print on a terminal: control characters other than newline and tab — ESC
+ * sequences that set the title, clear the screen or hide a link among them —
+ * are shown as \\xNN / \\u{NN} instead of being sent to the terminal.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the control characters are what is being replaced
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
 /** The text without SGR colour codes (what paint() adds). */
 export function plain(line: string): string {
   // eslint-disable-next-line no-control-regex -- the escape character is what is being removed

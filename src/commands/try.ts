@@ -109,9 +109,9 @@ async function tryOne(
   io.out(c.bold('Event'));
   io.out(`  source  ${source.name} (POST ${config.server.basePath}${source.path}, verify: ${source.verify.scheme.name}; not checked in a dry run)`);
   io.out(`  body    ${loaded.kind}, ${loaded.raw.length} bytes`);
-  io.out(`  topic   ${who.topic === '' ? c.dim('(none)') : who.topic}`);
+  io.out(`  topic   ${who.topic === '' ? c.dim('(none)') : redact.text(who.topic)}`);
   io.out(`  id      ${who.deliveryId ? redact.text(who.deliveryId) : c.dim('(none: duplicates of this event cannot be recognised)')}`);
-  for (const p of who.problems) io.out(`  ${c.red('!')} ${p}`);
+  for (const p of who.problems) io.out(`  ${c.red('!')} ${redact.text(p)}`);
   io.out('');
   io.out(c.bold('Routes'));
 
@@ -127,7 +127,7 @@ async function tryOne(
     const entry = { route: route.name, target: route.target.name };
     if (!route.matchesTopic(who.topic)) {
       record.routes.push({ ...entry, verdict: 'topic-mismatch', reason: redact.text(`topic "${who.topic}" does not match ${JSON.stringify(route.topics)}`) });
-      io.out(`  ${c.dim('·')} ${arrow}: ${c.dim(`topic "${who.topic}" does not match ${JSON.stringify(route.topics)}`)}`);
+      io.out(`  ${c.dim('·')} ${arrow}: ${c.dim(redact.text(`topic "${who.topic}" does not match ${JSON.stringify(route.topics)}`))}`);
       continue;
     }
     const plan = await planDelivery(route, event, `dry-run-${route.name}`, { maxFanout: config.server.maxFanout });

@@ -26,6 +26,10 @@ export interface CheckOptions {
   /** The text already read by the watcher; otherwise the thread reads the file. */
   text?: string;
   env: NodeJS.ProcessEnv;
+  /** Only these `${file:…}` paths may be read (the admin preview); undefined: any. */
+  files?: readonly string[];
+  /** Only these `${NAME}` may be read (the admin preview); undefined: any. */
+  names?: readonly string[];
   timeoutMs?: number;
   /** Heap for the thread: a 1 MB file with ~13,000 routes peaks near 300 MB while checked. */
   maxHeapMb?: number;
@@ -42,7 +46,7 @@ const IDLE_MS = 60_000;
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const loading = import(workerData.loader);
-parentPort.on('message', async ({ id, file, text, env }) => {
+parentPort.on('message', async ({ id, file, text, env, files, names }) => {
   let mod;
   try {
     mod = await loading;
@@ -52,7 +56,7 @@ parentPort.on('message', async ({ id, file, text, env }) => {
   if (typeof mod.checkConfig !== 'function') {
     return parentPort.postMessage({ id, kind: 'unavailable', reason: workerData.loader + ' has no checkConfig (an old build? run npm run build)' });
   }
-  const r = mod.checkConfig(file, text === undefined ? { env } : { env, text });
+  const r = mod.checkConfig(file, { env, ...(text === undefined ? {} : { text }), ...(files ? { files } : {}), ...(names ? { names } : {}) });
   parentPort.postMessage(r.ok ? { id, kind: 'ok', text: r.text } : { id, kind: 'invalid', issues: r.issues, omittedErrors: r.omittedErrors });
 });
 `;
@@ -143,7 +147,7 @@ export function checkInThread(file: string, options: CheckOptions): Promise<Chec
       else resolve({ kind: 'failed', reason: a.reason ?? 'the checker gave no answer', ms: ms() });
     });
     // Its own copy of the environment: nothing the check does can touch the server's.
-    t.worker.postMessage({ id, file, text: options.text, env: { ...options.env } });
+    t.worker.postMessage({ id, file, text: options.text, env: { ...options.env }, ...(options.files ? { files: [...options.files] } : {}), ...(options.names ? { names: [...options.names] } : {}) });
   });
 }
 

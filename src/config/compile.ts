@@ -25,6 +25,8 @@ export interface CompileInput {
   badPaths: readonly string[];
   secrets: ReadonlySet<string>;
   env: NodeJS.ProcessEnv;
+  /** What `${…}` the file refers to. */
+  references?: Config['references'];
 }
 
 export type CompileOutput = { config?: Config; issues: ConfigIssue[] };
@@ -111,6 +113,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     redact: createRedactor(secrets),
     warnings: issues.filter((i) => i.severity === 'warning'),
     document: input.data,
+    references: input.references ?? { env: [], files: [] },
   };
   return { config: deepFreeze(config), issues };
 }

@@ -4,7 +4,7 @@
 // positions. Values never appear in messages: only variable names and paths do
 // (`writtenAs` lets a schema error show `${DB_URL}` instead of what it held,
 // and `unsubstitute` puts the reference back wherever a message quotes a value).
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { isPair, isScalar, isSeq, Scalar, visit, type Node } from 'yaml';
 import { createRedactor, MASK } from '../observe/redact.js';
 import type { ConfigIssue } from './issues.js';
@@ -71,6 +71,8 @@ export interface InterpolationResult {
   secrets: Set<string>;
   /** Environment variable names the file refers to (for docs and `validate`). */
   names: Set<string>;
+  /** Secret files the file refers to (`${file:/path}`). */
+  files: Set<string>;
   /** For each secret, the reference it came from as written (`${DB_URL}`), for messages. */
   references: Map<string, string>;
 }
@@ -83,8 +85,42 @@ export function writtenAs(node: Node | undefined): string | undefined {
   return node ? written.get(node) : undefined;
 }
 
-export function interpolate(yaml: YamlFile, env: NodeJS.ProcessEnv): InterpolationResult {
-  const result: InterpolationResult = { issues: [], secrets: new Set(), names: new Set(), references: new Map() };
+/** The largest secret file read (a key or a token, not data): a bigger one is an error. */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+export interface InterpolationOptions {
+  /**
+   * Only these `${file:…}` paths may be read (the admin preview allows the
+   * files the live config reads, no others); undefined: any.
+   */
+  readonly files?: ReadonlySet<string>;
+  /** Only these `${NAME}` may be read (the admin preview: the live config's); undefined: any. */
+  readonly names?: ReadonlySet<string>;
+}
+
+/** A secret file's content: a regular file of at most MAX_SECRET_FILE_BYTES, read from the open file (no swap between check and read). */
+function readSecretFile(path: string): { content: string } | { code: string } {
+  let fd: number | undefined;
+  try {
+    // Non-blocking: a FIFO must not hang the load before the type check refuses it.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { code: st.isDirectory() ? 'a directory' : 'not a regular file' };
+    if (st.size > MAX_SECRET_FILE_BYTES) return { code: `over ${MAX_SECRET_FILE_BYTES / 1024} KB` };
+    const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_SECRET_FILE_BYTES) return { code: `over ${MAX_SECRET_FILE_BYTES / 1024} KB` };
+    return { content: buf.subarray(0, n).toString('utf8') };
+  } catch (err) {
+    return { code: (err as NodeJS.ErrnoException).code ?? 'unreadable' };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function interpolate(yaml: YamlFile, env: NodeJS.ProcessEnv, options: InterpolationOptions = {}): InterpolationResult {
+  const result: InterpolationResult = { issues: [], secrets: new Set(), names: new Set(), files: new Set(), references: new Map() };
   visit(yaml.doc, {
     Scalar(key, node, path) {
       if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('${')) return;
@@ -98,15 +134,19 @@ export function interpolate(yaml: YamlFile, env: NodeJS.ProcessEnv): Interpolati
         const ref = (body ?? '').trim();
         if (ref.startsWith('file:')) {
           const path = ref.slice('file:'.length).trim();
-          try {
-            const content = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
-            found.push([content, match]);
-            return content;
-          } catch (err) {
-            const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-            issueAt(offset, `cannot read secret file "${path}" (${code})`);
+          result.files.add(path);
+          if (options.files && !options.files.has(path)) {
+            issueAt(offset, `"\${file:${path}}" is not read here: a preview reads only the secret files the live config reads`);
             return match;
           }
+          const read = readSecretFile(path);
+          if ('code' in read) {
+            issueAt(offset, `cannot read secret file "${path}" (${read.code})`);
+            return match;
+          }
+          const content = read.content.replace(/\r?\n$/, '');
+          found.push([content, match]);
+          return content;
         }
         const sep = ref.indexOf(':-');
         const name = sep === -1 ? ref : ref.slice(0, sep);
@@ -115,6 +155,10 @@ export function interpolate(yaml: YamlFile, env: NodeJS.ProcessEnv): Interpolati
           return '';
         }
         result.names.add(name);
+        if (options.names && !options.names.has(name)) {
+          issueAt(offset, `\${${name}} is not read here: a preview reads only the environment variables the live config reads`);
+          return match;
+        }
         const value = env[name];
         if (value !== undefined && value !== '') {
           found.push([value, `\${${name}}`]);

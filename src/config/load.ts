@@ -32,6 +32,16 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** The file's text, when already read (reload reads once, hashes and parses the same bytes). */
   text?: string;
+  /** Only these `${file:…}` paths may be read (the admin preview); undefined: any. */
+  files?: readonly string[];
+  /** Only these `${NAME}` may be read (the admin preview); undefined: any. */
+  names?: readonly string[];
+}
+
+/** What a preview may read: the live config's references. */
+export interface ReadLimits {
+  readonly files?: readonly string[];
+  readonly names?: readonly string[];
 }
 
 /** The size limit in bytes, or an error message when the environment sets it wrongly. */
@@ -58,16 +68,16 @@ function formatBytes(n: number): string {
   return `${human} (${n} bytes)`;
 }
 
-export function loadConfigText(file: string, text: string, env: NodeJS.ProcessEnv = process.env): LoadResult {
+export function loadConfigText(file: string, text: string, env: NodeJS.ProcessEnv = process.env, limits: ReadLimits = {}): LoadResult {
   const limit = maxConfigBytes(env);
   if (typeof limit !== 'number') return { issues: [{ file, line: 1, col: 1, message: limit.error, severity: 'error' }] };
   // Characters first: a string longer than the limit in UTF-16 units is over it in bytes too, without counting them.
   const bytes = text.length > limit ? text.length : Buffer.byteLength(text, 'utf8');
   if (bytes > limit) return { issues: [tooLarge(file, bytes, limit)] };
-  return withHintBudget(() => loadChecked(file, text, env));
+  return withHintBudget(() => loadChecked(file, text, env, limits));
 }
 
-function loadChecked(file: string, text: string, env: NodeJS.ProcessEnv): LoadResult {
+function loadChecked(file: string, text: string, env: NodeJS.ProcessEnv, limits: ReadLimits): LoadResult {
   let yaml: YamlFile;
   try {
     yaml = new YamlFile(file, text);
@@ -81,7 +91,7 @@ function loadChecked(file: string, text: string, env: NodeJS.ProcessEnv): LoadRe
   let data: unknown;
   let env$: ReturnType<typeof interpolate>;
   try {
-    env$ = interpolate(yaml, env);
+    env$ = interpolate(yaml, env, { ...(limits.files ? { files: new Set(limits.files) } : {}), ...(limits.names ? { names: new Set(limits.names) } : {}) });
     data = yaml.doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     return { issues: [yaml.issueAtOffset(0, `cannot read the document: ${(err as Error).message}`)] };
@@ -93,7 +103,7 @@ function loadChecked(file: string, text: string, env: NodeJS.ProcessEnv): LoadRe
   let config: Config | undefined;
   try {
     const schema = validateSchema(yaml, data);
-    const compiled = compileConfig({ yaml, data, badPaths: schema.badPaths, secrets: env$.secrets, env });
+    const compiled = compileConfig({ yaml, data, badPaths: schema.badPaths, secrets: env$.secrets, env, references: { env: [...env$.names], files: [...env$.files] } });
     all = [...env$.issues, ...schema.issues, ...compiled.issues];
     config = compiled.config;
   } catch (err) {
@@ -154,7 +164,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadResult 
     if ('issue' in read) return { issues: [read.issue] };
     text = read.text;
   }
-  return loadConfigText(file, text, env);
+  return loadConfigText(file, text, env, options);
 }
 
 export type CheckResult = { ok: true; text: string } | { ok: false; issues: ConfigIssue[]; omittedErrors: number };
@@ -173,7 +183,7 @@ export function checkConfig(file: string, options: LoadOptions = {}): CheckResul
     if ('issue' in read) return { ok: false, issues: [read.issue], omittedErrors: 0 };
     text = read.text;
   }
-  const result = loadConfigText(file, text, env);
+  const result = loadConfigText(file, text, env, options);
   return result.config ? { ok: true, text } : { ok: false, issues: result.issues, omittedErrors: result.omittedErrors ?? 0 };
 }
 

@@ -172,4 +172,6 @@ export interface Config {
   readonly warnings: readonly ConfigIssue[];
   /** The file's data after ${env} interpolation: what GET /admin/config shows, secrets masked. */
   readonly document: unknown;
+  /** The environment variables and secret files the file refers to (`${NAME}`, `${file:/path}`). */
+  readonly references: { readonly env: readonly string[]; readonly files: readonly string[] };
 }

@@ -4,7 +4,7 @@
 // --format github, `init` writing a starter that validates and passes, `schema`,
 // and `.env` read for ${NAME} with the environment winning.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { colorFor, plain } from '../../src/commands/io.js';
@@ -68,6 +68,16 @@ describe('usage', () => {
     expect([r.code, r.err.split('\n')[0]]).toEqual([2, 'switchboard validate: --format must be text or github, not "gitlab"']);
     r = run(['events', 'export', 'evt_x', '--as-test', '--status', 'dead']);
     expect([r.code, r.err.split('\n')[0]]).toEqual([2, 'switchboard events: --status is not an option of events export']);
+  });
+
+  it('help for no such command is exit 2; options before the command keep their values; an option given twice is refused', () => {
+    let r = run(['help', 'bogus']);
+    expect([r.code, r.err.trim()]).toEqual([2, 'switchboard: no command "bogus"']);
+    r = run(['--url', 'http://127.0.0.1:9', 'events', '-c', EXAMPLE]);
+    expect(r.code).toBe(3); // not "unknown command http://…"
+    r = run(['validate', '-c', EXAMPLE, '-c', EXAMPLE]);
+    expect([r.code, r.err.split('\n')[0]]).toEqual([2, 'switchboard validate: --config is given more than once']);
+    expect(run(['try', 'github', 'fixtures/github/issues.opened.json', '-H', 'A: 1', '-H', 'B: 2', '-c', EXAMPLE]).code).toBe(0);
   });
 
   it('a server that cannot be reached is exit 3 (events, replay, send, diff)', () => {
@@ -210,6 +220,27 @@ describe('init and schema', () => {
     expect(readFileSync(join(other, 'notes.txt'), 'utf8')).toBe('mine');
   });
 
+  it('init refuses symbolic links in its way (a dangling one, a linked folder) and writes nothing', () => {
+    const parent = tempDir();
+    const a = join(parent, 'a');
+    mkdirSync(a);
+    symlinkSync('/nonexistent-switchboard-test', join(a, '.env.example'));
+    let r = run(['init', 'a', '--force'], { cwd: parent });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/not written: .*\.env\.example is a symbolic link/);
+    expect(existsSync(join(a, 'routes.yaml'))).toBe(false);
+    const b = join(parent, 'b');
+    const elsewhere = join(parent, 'elsewhere');
+    mkdirSync(b);
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, join(b, 'fixtures'));
+    r = run(['init', 'b', '--force'], { cwd: parent });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/not written: .*fixtures is a symbolic link/);
+    expect(existsSync(join(b, 'routes.yaml'))).toBe(false);
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
   it('schema prints the JSON Schema with a stable $id, and --path where it is', () => {
     const r = run(['schema']);
     expect(r.code).toBe(0);
@@ -243,5 +274,23 @@ describe('.env', () => {
     r = run(['serve', '-c', 'missing.yaml'], { cwd: dir, env: { TARGET_URL: 'http://127.0.0.1:9/from-env' } });
     expect(r.err).toContain('switchboard: read .env: HOOK_SECRET; the environment already sets TARGET_URL (kept)');
     expect(r.err + r.out).not.toContain('dotenv-secret-not-real');
+  });
+
+  it('a .env that is not a regular file (a FIFO, a directory) is not read, and the command does not hang', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'routes.yaml'),
+      'version: 1\nsources: { open: { verify: { scheme: none } } }\ntargets: { t: { url: "http://127.0.0.1:9/x" } }\nroutes: [{ name: r, source: open, target: t }]\n',
+    );
+    expect(spawnSync('mkfifo', [join(dir, '.env')]).status).toBe(0);
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [BIN, 'validate'], { cwd: dir, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 10_000 });
+    expect(Date.now() - started).toBeLessThan(9000);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('.env is not a regular file: not read');
+    const d2 = tempDir();
+    writeFileSync(join(d2, 'routes.yaml'), readFileSync(join(dir, 'routes.yaml')));
+    mkdirSync(join(d2, '.env'));
+    expect(run(['validate'], { cwd: d2 }).err).toContain('.env is not a regular file: not read');
   });
 });
