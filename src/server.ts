@@ -16,6 +16,7 @@ import { parseAddress } from './lib/ip.js';
 import { hasTraversal } from './lib/request-target.js';
 import type { Logger } from './observe/log.js';
 import { Metrics } from './observe/metrics.js';
+import { startTracing, stopTracing } from './observe/trace.js';
 import { Reloader, type ReloadResult } from './reload.js';
 import { DEFAULT_WATCH_POLL_MS, watchConfig, watchPollMs, WATCH_POLL_ENV, type ConfigWatcher } from './config/watch.js';
 import { openStore } from './store/open.js';
@@ -77,6 +78,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let live = opts.config;
   const store = opts.store ?? (await openStore(live.store));
+  // OpenTelemetry is imported here only when an OTLP endpoint is set; otherwise this does nothing. It never throws.
+  const tracing = await startTracing(opts.env ?? process.env, opts.log);
   const rejections = new RejectionLog();
   const metrics = new Metrics(store);
   metrics.live(live.hash);
@@ -133,6 +136,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Cannot start (port in use, no permission, a failing store): release what was opened, or its threads keep the process alive.
     await sender.close().catch(() => undefined);
     if (!opts.store) await store.close().catch(() => undefined);
+    if (tracing) await stopTracing();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -189,6 +193,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         await worker?.stop();
         await sender.close();
         await store.close();
+        // Last: the spans of the deliveries that just finished are flushed.
+        if (tracing) await stopTracing();
       })()),
   };
 }

@@ -6,6 +6,7 @@ import type { Config, Route, Source } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import { verdictCode, type Metrics, type RefusalCode } from '../observe/metrics.js';
 import { createRedactor, MASK, SENSITIVE_HEADER } from '../observe/redact.js';
+import { TRACE_HEADER, tracing, type ReceiptSpan } from '../observe/trace.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import type { IngestResult, NewEvent, Store } from '../store/types.js';
 import { signatureText } from '../verify/engine.js';
@@ -65,6 +66,32 @@ export function ingressApp(deps: IngressDeps): Hono {
     if (!source) return c.json({ error: 'not found' }, 404);
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
     const headers = incoming ? nodeHeaders(incoming) : lowerHeaders(c.req.raw.headers);
+    const tracer = tracing();
+    if (!tracer) return receive(c, started, config, index, url, source, incoming, headers, undefined);
+    // The receipt span: the sender's traceparent, if any, is its parent; it ends with the answer, whatever it is.
+    const span = tracer.receipt(source.name, c.req.method, url.pathname, headers);
+    try {
+      const res = await receive(c, started, config, index, url, source, incoming, headers, span);
+      span.end(res.status);
+      return res;
+    } catch (err) {
+      span.fail(err);
+      throw err;
+    }
+  });
+
+  /** One request to a source's path, from its rate limit to the answer. `span`: the receipt span when traces are on. */
+  async function receive(
+    c: Context,
+    started: number,
+    config: Config,
+    index: SourceIndex,
+    url: URL,
+    source: Source,
+    incoming: IncomingMessage | undefined,
+    headers: Record<string, string>,
+    span: ReceiptSpan | undefined,
+  ): Promise<Response> {
     const query = Object.fromEntries(url.searchParams);
     const method = c.req.method;
     const scheme = source.verify.scheme;
@@ -80,6 +107,7 @@ export function ingressApp(deps: IngressDeps): Hono {
         config.secrets,
       );
       deps.metrics?.refused(source.name, code);
+      span?.refused(code);
       deps.log.warn({ source: source.name, status, reason: shown, code, ms: elapsed(started) }, 'webhook rejected');
       return c.json({ error: shown }, status as 400, extraHeaders);
     };
@@ -110,6 +138,7 @@ export function ingressApp(deps: IngressDeps): Hono {
         }
       }
       deps.metrics?.handshake(source.name);
+      span?.set({ 'switchboard.handshake': true });
       deps.log.info({ source: source.name, status: reply.status, ...(reply.record !== undefined ? { recorded: reply.record } : {}) }, 'handshake answered');
       const { record: _record, ...plain } = reply;
       return send(c, plain);
@@ -126,6 +155,7 @@ export function ingressApp(deps: IngressDeps): Hono {
       // only, and without $hmac — an unverified request must not get anything signed.
       const probe = method === 'GET' || method === 'HEAD';
       const reply = probe && rules.length ? await handshakeReply(source, rules, { method, headers, query, payload: undefined }, 'unverified', deps.log, redact) : undefined;
+      span?.set({ 'switchboard.verification': 'unverified' });
       if (reply) return answer(reply);
       return c.json({ error: 'method not allowed' }, 405, { Allow: rules.length ? 'GET, HEAD, POST' : 'POST' });
     }
@@ -149,11 +179,15 @@ export function ingressApp(deps: IngressDeps): Hono {
     // small: only a small body is parsed and matched before the signature, so a large unsigned one costs nothing.
     if (rawBody.length <= UNSIGNED_PROBE_BYTES && rules.some((r) => r.unsigned)) {
       const reply = await handshakeReply(source, rules, { method, headers, query, payload: payload() }, 'unsigned', deps.log, redact);
-      if (reply) return answer(reply, rawBody);
+      if (reply) {
+        span?.set({ 'switchboard.verification': 'unsigned' });
+        return answer(reply, rawBody);
+      }
     }
 
     const signed: SignedRequest = { method, url: publicUrl, headers, query, rawBody, now: now(), payload };
     const verdict = scheme.verify(signed, source.verify);
+    span?.set({ 'switchboard.verification': verdict.ok ? 'verified' : 'failed', 'switchboard.scheme': scheme.name });
     if (!verdict.ok) return refuse(401, verdictCode(verdict.reason), verdict.reason, verdict.headers);
 
     const parsed = parse();
@@ -164,7 +198,7 @@ export function ingressApp(deps: IngressDeps): Hono {
       if (reply) return answer(reply, rawBody);
     }
 
-    if (source.split) return ingestSplit(c, source, config, { headers, query, payload: parsed.payload, contentType }, started, refuse);
+    if (source.split) return ingestSplit(c, source, config, { headers, query, payload: parsed.payload, contentType }, started, refuse, span);
 
     const who = await identify(source, { headers, query, payload: parsed.payload });
     if (source.verify.signatureIds && source.verify.engine) {
@@ -184,7 +218,7 @@ export function ingressApp(deps: IngressDeps): Hono {
         topic: who.topic,
         ...(who.deliveryId !== undefined ? { deliveryId: who.deliveryId } : {}),
         receivedAt,
-        headers: maskCredentials(headers, source),
+        headers: maskCredentials(headers, source, span?.traceparent),
         body: rawBody,
         ...(contentType !== undefined ? { contentType } : {}),
         query,
@@ -199,6 +233,7 @@ export function ingressApp(deps: IngressDeps): Hono {
 
     if (result.deliveries > 0) deps.onAccepted?.();
     deps.metrics?.webhook(source.name, matched, who.topic, result.duplicate ? 'duplicate' : 'accepted');
+    span?.set({ 'switchboard.topic': shorten(redact.text(who.topic)), 'switchboard.event.id': result.eventId, 'switchboard.deliveries': result.deliveries, 'switchboard.duplicate': result.duplicate });
     deps.log.info(
       {
         source: source.name,
@@ -235,7 +270,7 @@ export function ingressApp(deps: IngressDeps): Hono {
     const accepted = scheme.accepted?.();
     if (accepted) return send(c, accepted);
     return c.json(result.duplicate ? { id: result.eventId, duplicate: true } : { id: result.eventId }, 200);
-  });
+  }
 
   /**
    * A batched body (`split:`): one event per element — each with its own topic,
@@ -249,6 +284,7 @@ export function ingressApp(deps: IngressDeps): Hono {
     req: { headers: Record<string, string>; query: Record<string, string>; payload: unknown; contentType: string | undefined },
     started: number,
     refuse: (status: number, code: RefusalCode, reason: string) => Response,
+    span: ReceiptSpan | undefined,
   ): Promise<Response> {
     const redact = createRedactor(config.secrets);
     let items: unknown;
@@ -261,7 +297,9 @@ export function ingressApp(deps: IngressDeps): Hono {
     if (list.length > config.server.maxSplit) return refuse(413, 'too_many_events', `the body holds ${list.length} events; at most ${config.server.maxSplit} (server.maxSplit)`);
     const receivedAt = now();
     // Every element keeps the request's headers: bounded, so a batch of 1,000 does not store a large header block 1,000 times.
-    const headers = boundHeaders(maskCredentials(req.headers, source));
+    const bounded = boundHeaders(maskCredentials(req.headers, source));
+    // The receipt span's traceparent after the bound: it must not be the header left out.
+    const headers = span ? { ...bounded, [TRACE_HEADER]: span.traceparent } : bounded;
     const events: NewEvent[] = [];
     const matchedPer: (readonly Route[])[] = [];
     for (const item of list) {
@@ -292,6 +330,7 @@ export function ingressApp(deps: IngressDeps): Hono {
     if (results.some((r) => r.deliveries > 0)) deps.onAccepted?.();
     results.forEach((r, i) => deps.metrics?.webhook(source.name, matchedPer[i]!, events[i]!.topic, r.duplicate ? 'duplicate' : 'accepted'));
     const duplicates = results.filter((r) => r.duplicate).length;
+    span?.set({ 'switchboard.events': results.length, 'switchboard.duplicates': duplicates, 'switchboard.deliveries': results.reduce((n, r) => n + r.deliveries, 0) });
     deps.log.info({ source: source.name, events: results.length, duplicates, routes: results.reduce((n, r) => n + r.deliveries, 0), status: 200, ms: elapsed(started) }, 'webhook batch accepted');
     if (source.respond && !source.respond.body) return send(c, { status: source.respond.status, headers: source.respond.headers, body: '' });
     const accepted = source.verify.scheme.accepted?.();
@@ -331,12 +370,17 @@ function lowerHeaders(h: Headers): Record<string, string> {
  * Stored headers are shown in the inspector: credentials are masked before they
  * are written — headers named like one, and the header the source's scheme
  * reads its secret or signature from, whatever it is called (`token` with
- * `header: X-Hook-Key`).
+ * `header: X-Hook-Key`). TRACE_HEADER is ours: a request's own is dropped, and
+ * the receipt span's `traceparent` is kept under it when traces are on.
  */
-function maskCredentials(headers: Record<string, string>, source: Source): Record<string, string> {
+function maskCredentials(headers: Record<string, string>, source: Source, traceparent?: string): Record<string, string> {
   const own = source.verify.header?.toLowerCase();
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) out[name] = SENSITIVE_HEADER.test(name) || name === own ? MASK : value;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === TRACE_HEADER) continue;
+    out[name] = SENSITIVE_HEADER.test(name) || name === own ? MASK : value;
+  }
+  if (traceparent !== undefined) out[TRACE_HEADER] = traceparent;
   return out;
 }
 

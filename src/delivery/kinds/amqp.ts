@@ -198,7 +198,8 @@ export const amqp: TargetKind<AmqpSettings, AmqpConnection> = {
     }
     // The properties travel in one content-header frame, which must fit the frame size the connection negotiated.
     let size = HEADER_FRAME_FIXED + 1 + Buffer.byteLength(msg.contentType) + 1 + Buffer.byteLength(msg.deliveryId) + 1 + Buffer.byteLength(msg.topic) + 1 + 'switchboard'.length + 4;
-    for (const [name, value] of Object.entries(msg.headers)) {
+    const headers: Record<string, string> = msg.traceparent ? { traceparent: msg.traceparent, ...msg.headers } : { ...msg.headers };
+    for (const [name, value] of Object.entries(headers)) {
       if (Buffer.byteLength(name) > MAX_SHORTSTR)
         throw new PublishError(`header name ${JSON.stringify(name.slice(0, 40))}… is ${Buffer.byteLength(name)} bytes; AMQP allows at most ${MAX_SHORTSTR}`, true);
       size += 1 + Buffer.byteLength(name) + 1 + 4 + Buffer.byteLength(value);
@@ -213,7 +214,7 @@ export const amqp: TargetKind<AmqpSettings, AmqpConnection> = {
         persistent: settings.persistent,
         messageId: msg.deliveryId,
         contentType: msg.contentType,
-        headers: { ...msg.headers },
+        headers,
         timestamp: Math.floor(Date.now() / 1000),
         type: msg.topic,
         appId: 'switchboard',

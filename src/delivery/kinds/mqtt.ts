@@ -266,7 +266,7 @@ async function publish(conn: MqttConnection, msg: Message, settings: MqttSetting
   let size = 5 + 2 + Buffer.byteLength(topic) + 2;
   if (v5) {
     // The delivery id first, so a target header of the same name (any case) replaces it, as on HTTP targets.
-    const userProperties: Record<string, string> = { 'Idempotency-Key': msg.deliveryId };
+    const userProperties: Record<string, string> = { 'Idempotency-Key': msg.deliveryId, ...(msg.traceparent ? { traceparent: msg.traceparent } : {}) };
     for (const [name, value] of Object.entries(msg.headers)) {
       for (const existing of Object.keys(userProperties)) if (existing.toLowerCase() === name.toLowerCase()) delete userProperties[existing];
       userProperties[name] = value;

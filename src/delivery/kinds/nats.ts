@@ -230,6 +230,7 @@ async function publish(conn: NatsConnectionHandle, msg: Message, settings: NatsS
       h.set(name, value);
     }
     if (!contentType) h.set('Content-Type', msg.contentType);
+    if (msg.traceparent && !h.has('traceparent')) h.set('traceparent', msg.traceparent);
   } catch (err) {
     throw new PublishError(`headers cannot be sent as NATS headers: ${errorText(err)}`, true);
   }

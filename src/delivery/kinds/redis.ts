@@ -117,7 +117,7 @@ export const redis: TargetKind<RedisSettings, RedisConnection> = {
     if (stream === '') throw new PublishError('the stream name rendered empty', true);
     if (conn.closing) throw new Error('connection closed');
     if (!conn.client.isReady) throw new Error(`connection lost${conn.lastError ? `: ${conn.lastError.message}` : ''}`);
-    const fields = { body: msg.body, topic: msg.topic, source: msg.source, event: msg.eventId, delivery: msg.deliveryId };
+    const fields = { body: msg.body, topic: msg.topic, source: msg.source, event: msg.eventId, delivery: msg.deliveryId, ...(msg.traceparent ? { traceparent: msg.traceparent } : {}) };
     const options = settings.maxLen !== undefined ? { TRIM: { strategy: 'MAXLEN' as const, strategyModifier: '~' as const, threshold: settings.maxLen } } : undefined;
     let id: string;
     try {

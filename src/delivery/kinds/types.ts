@@ -31,6 +31,13 @@ export interface Message {
   readonly topic: string;
   readonly source: string;
   readonly eventId: string;
+  /**
+   * The delivery attempt's W3C traceparent, set when traces are on and the
+   * target's headers do not set one: sent as a message header by the kinds that
+   * have headers (amqp, nats, mqtt 5; a `traceparent` field on redis), ignored by
+   * the others (mqtt 3.1.1, smtp, exec).
+   */
+  readonly traceparent?: string;
 }
 
 /** The other side's confirmation, as recorded in the attempt (e.g. "publisher confirm", "XADD 1700000000000-0"). */
