@@ -21,7 +21,7 @@ import type { Metrics } from '../observe/metrics.js';
 import { createRedactor, type Redactor } from '../observe/redact.js';
 import type { AttemptRecord, ClaimedDelivery, ClaimShares, Outcome, Store } from '../store/types.js';
 import { deliver } from './deliver.js';
-import { TargetLimits } from './limits.js';
+import { SharedLimits, TargetLimits } from './limits.js';
 import type { Sender } from './sender.js';
 
 export interface WorkerOptions {
@@ -56,7 +56,8 @@ export class Worker {
   private readonly pollMs: number;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly held = new Map<string, Held>();
-  private readonly limits = new TargetLimits();
+  /** Each target's limits: this process's, and on a shared store (PostgreSQL) those all its processes keep together. */
+  private readonly limits: TargetLimits;
   /** Deliveries held per target (by name). */
   private readonly busy = new Map<string, number>();
   /** The last claim got less than it asked: the queue had no more due work, but for the targets at their share. */
@@ -78,12 +79,14 @@ export class Worker {
     this.leaseMs = opts.leaseMs ?? 60_000;
     this.maxInFlight = opts.maxInFlight ?? 200;
     this.pollMs = opts.pollMs ?? 1000;
+    const shared = opts.store.limits;
+    this.limits = new TargetLimits(shared ? new SharedLimits(shared, this.owner, this.leaseMs) : undefined);
   }
 
   start(): void {
     this.stopped = false;
     // Renewed three times per lease: a renewal that fails (the store is away) leaves two more chances before it runs out.
-    this.heartbeat = setInterval(() => void this.renew(), Math.max(10, Math.floor(this.leaseMs / 3)));
+    this.heartbeat = setInterval(() => this.beat(), Math.max(10, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
     this.wake();
   }
@@ -218,6 +221,12 @@ export class Worker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.wake(), delay);
     this.timer.unref();
+  }
+
+  /** The heartbeat: the leases on the deliveries held, and on the targets' shared slots held for their calls. */
+  private beat(): void {
+    void this.renew();
+    this.limits.renew().catch((err: unknown) => this.opts.log.warn({ err: (err as Error).message }, 'could not renew target slot leases'));
   }
 
   /** One renewal at a time for every delivery held; what comes back missing is marked lost. */

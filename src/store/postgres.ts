@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { commitGroups, GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
+import { LIMITS_MIGRATION, PostgresLimits } from './postgres-limits.js';
 import { toAttempt, toDelivery, toEvent, type AttemptRow, type DeliveryRow, type EventRow } from './rows.js';
 import {
   StoreError,
@@ -75,6 +76,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX attempts_delivery ON attempts (delivery_id);`,
   // Each route's queue in due order: a claim with shares reads the front of every route with room, never a backlog.
   `CREATE INDEX deliveries_route_due ON deliveries (route, next_attempt_at) WHERE status = 'pending';`,
+  // Targets' concurrency slots, their queues of waiting processes and their rate: limits shared by all processes.
+  LIMITS_MIGRATION,
 ];
 
 const MIGRATION_LOCK = 74_281_907; // any fixed number: the advisory lock all Switchboard processes agree on
@@ -95,6 +98,8 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private closed = false;
+  /** Targets' `concurrency` and `rateLimit`, kept here so that every process on the database honours them together. */
+  readonly limits = new PostgresLimits((what, sql, params, name) => this.q(what, sql, params, name));
   /** Each item a group: one event from `ingest`, a whole split batch from `ingestMany`. */
   private readonly ingests = new GroupCommit<readonly NewEvent[], IngestResult[]>(
     commitGroups((batch: NewEvent[]) => this.ingestBatch(batch)),

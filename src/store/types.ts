@@ -87,6 +87,11 @@ export type Outcome =
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * Target limits shared by every process on this store (PostgreSQL). Absent on
+   * a store only one process uses (SQLite): its limits are kept in memory.
+   */
+  readonly limits?: LimitStore;
   /** The event and one pending delivery per route, in one transaction; a known (source, deliveryId) adds nothing. */
   ingest(event: NewEvent): Promise<IngestResult>;
   /**
@@ -173,6 +178,36 @@ export interface Store {
   /** Can the store be written to right now? For /readyz. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * A target's `concurrency` and `rateLimit` kept where several processes see
+ * them: each operation is one statement. Times are the database's clock, and
+ * waits are returned relative to it, so the processes' clocks need not agree.
+ */
+export interface LimitStore {
+  /**
+   * Takes one of the target's slots below `limit` for `holder` (leased for
+   * `leaseMs`, so a process that dies frees it) and returns it, or undefined
+   * when every slot is held — or the free ones are left for the processes that
+   * have waited longer. `waiting`: this holder has already been refused and is
+   * asking again (it is then queued, and keeps its place while it asks).
+   */
+  takeSlot(target: string, limit: number, holder: string, token: string, leaseMs: number, waiting: boolean): Promise<number | undefined>;
+  /** Frees a slot taken with `token` (a slot whose lease ran out and was taken again is left alone). */
+  releaseSlot(target: string, slot: number, token: string): Promise<void>;
+  /** Leaves the queue of the target's waiters (after a slot was taken, having waited). */
+  stopWaiting(target: string, holder: string): Promise<void>;
+  /** Extends every slot `holder` has for `leaseMs` more (the worker's heartbeat). */
+  renewSlots(holder: string, leaseMs: number): Promise<void>;
+  /**
+   * Reserves `count` call times `intervalMs` apart, after the target's last
+   * reserved one (whoever reserved it) and not before now; the reservation is
+   * refused when the first would be more than `horizonMs` away. Answers how
+   * long to wait until the first (granted), or until the target's next free
+   * time (refused).
+   */
+  reserveCalls(target: string, count: number, intervalMs: number, horizonMs: number): Promise<{ granted: true; waitMs: number } | { granted: false; nextInMs: number }>;
 }
 
 /** Per-target budgets for one claim (delivery fairness). */
