@@ -1,7 +1,9 @@
 // Why each route of an event's source did or did not produce a delivery: from
 // the deliveries the event has (sent, filtered with the filter's value, failed
-// with its error, pending) and, for routes without one, the topic patterns
-// that did not match. Judged against the config as it is now, and said so.
+// with its error, pending) and, for routes without one, the record kept when
+// the event was routed (the config version then, and which routes' topics did
+// not match). Events stored before that record was kept are judged against the
+// config as it is now, and the answer says which it is.
 import type { Config } from '../config/types.js';
 import type { Redactor } from '../observe/redact.js';
 import type { StoredDelivery, StoredEvent } from '../store/types.js';
@@ -19,6 +21,8 @@ export interface RouteVerdict {
 export interface Verdicts {
   readonly summary: string;
   readonly routes: readonly RouteVerdict[];
+  /** The config version that routed the event, and whether it is still the live one (absent: not recorded). */
+  readonly routedBy?: { readonly version: string; readonly live: boolean };
 }
 
 const STATUS: Record<StoredDelivery['status'], VerdictKind> = { succeeded: 'sent', pending: 'pending', filtered: 'filtered', dead: 'failed', cancelled: 'cancelled' };
@@ -27,6 +31,8 @@ export function verdictsFor(event: StoredEvent, deliveries: readonly StoredDeliv
   const byRoute = new Map<string, StoredDelivery[]>();
   for (const d of deliveries) byRoute.set(d.route, [...(byRoute.get(d.route) ?? []), d]);
   const out: RouteVerdict[] = [];
+  const routing = event.routing;
+  const live = routing !== undefined && routing.v === config.hash.slice(0, 12);
   for (const route of config.routesBySource.get(event.source) ?? []) {
     const ds = byRoute.get(route.name);
     byRoute.delete(route.name);
@@ -41,6 +47,23 @@ export function verdictsFor(event: StoredEvent, deliveries: readonly StoredDeliv
             ? `pending after ${last.attempts} attempt${last.attempts === 1 ? '' : 's'}${last.lastError ? `: ${redact.text(last.lastError)}` : ''}`
             : redact.text(last.lastError ?? verdict);
       out.push({ route: route.name, verdict, reason, deliveries: ds.map((d) => d.id) });
+    } else if (routing && (routing.miss.includes(route.name) || (!live && !routing.more))) {
+      // Recorded: it did not match then (or, under another config, it was not there).
+      const missed = routing.miss.includes(route.name);
+      const topic = `topic "${redact.text(event.topic)}"`;
+      if (missed && live) out.push({ route: route.name, verdict: 'topic-mismatch', reason: `${topic} does not match ${JSON.stringify(route.topics)}`, deliveries: [] });
+      else if (missed) {
+        const now = route.matchesTopic(event.topic) ? `; its topics now, ${JSON.stringify(route.topics)}, match: replay to send it` : `; its topics now: ${JSON.stringify(route.topics)}`;
+        out.push({ route: route.name, verdict: 'topic-mismatch', reason: `${topic} did not match its topics when the event arrived (config ${routing.v})${now}`, deliveries: [] });
+      } else {
+        const now = route.matchesTopic(event.topic) ? 'it matches now: replay to send it' : `it does not match now either (${JSON.stringify(route.topics)})`;
+        out.push({
+          route: route.name,
+          verdict: route.matchesTopic(event.topic) ? 'not-queued' : 'topic-mismatch',
+          reason: `the route was added (or renamed) after the event arrived (config ${routing.v}); ${now}`,
+          deliveries: [],
+        });
+      }
     } else if (!route.matchesTopic(event.topic)) {
       out.push({ route: route.name, verdict: 'topic-mismatch', reason: `topic "${redact.text(event.topic)}" does not match ${JSON.stringify(route.topics)}`, deliveries: [] });
     } else {
@@ -57,5 +80,6 @@ export function verdictsFor(event: StoredEvent, deliveries: readonly StoredDeliv
     `${sent} of ${out.length} route${out.length === 1 ? '' : 's'} sent` +
     (pending ? `, ${pending} pending` : '') +
     (not.length ? `; ${not.length} did not: ${[...counts].map(([k, n]) => `${n} ${k.replace('-', ' ')}`).join(', ')}` : '');
-  return { summary, routes: out };
+  const judged = !routing ? ' (judged against the live config: this event was stored before routing was recorded)' : live ? '' : ` (routed by config ${routing.v}, since changed)`;
+  return { summary: summary + judged, routes: out, ...(routing ? { routedBy: { version: routing.v, live } } : {}) };
 }

@@ -2,13 +2,14 @@
 // answer handshakes → store the event and its deliveries (one transaction) →
 // 200. Nothing is acknowledged before it is committed.
 import { Hono, type Context } from 'hono';
+import { normalizeSourcePath } from '../config/compile.js';
 import type { Config, Route, Source } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import { verdictCode, type Metrics, type RefusalCode } from '../observe/metrics.js';
-import { createRedactor, MASK, SENSITIVE_HEADER } from '../observe/redact.js';
+import { MASK, SENSITIVE_HEADER } from '../observe/redact.js';
 import { TRACE_HEADER, tracing, type ReceiptSpan } from '../observe/trace.js';
 import { TokenBucket } from '../lib/token-bucket.js';
-import type { IngestResult, NewEvent, Store } from '../store/types.js';
+import { ROUTING_MAX_NAMES, type IngestResult, type NewEvent, type RoutingRecord, type Store } from '../store/types.js';
 import { signatureText } from '../verify/engine.js';
 import type { Reply, SignedRequest } from '../verify/types.js';
 import { parseBody } from '../lib/body.js';
@@ -29,8 +30,8 @@ export interface IngressDeps {
   metrics?: Metrics;
 }
 
+/** Per config: each source's rate-limit bucket (state, so not in the frozen Config). */
 interface SourceIndex {
-  byPath: Map<string, Source>;
   buckets: Map<string, TokenBucket>;
 }
 
@@ -41,11 +42,8 @@ export function ingressApp(deps: IngressDeps): Hono {
   const indexFor = (config: Config): SourceIndex => {
     let index = indexes.get(config);
     if (!index) {
-      index = { byPath: new Map(), buckets: new Map() };
-      for (const s of config.sources.values()) {
-        index.byPath.set(normalizePath(config.server.basePath + s.path), s);
-        if (s.rateLimit) index.buckets.set(s.name, new TokenBucket(s.rateLimit));
-      }
+      index = { buckets: new Map() };
+      for (const s of config.sources.values()) if (s.rateLimit) index.buckets.set(s.name, new TokenBucket(s.rateLimit));
       indexes.set(config, index);
     }
     return index;
@@ -62,7 +60,7 @@ export function ingressApp(deps: IngressDeps): Hono {
     const config = deps.config();
     const index = indexFor(config);
     const url = new URL(c.req.url);
-    const source = index.byPath.get(normalizePath(url.pathname));
+    const source = config.sourcesByPath.get(normalizeSourcePath(url.pathname));
     if (!source) return c.json({ error: 'not found' }, 404);
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
     const headers = incoming ? nodeHeaders(incoming) : lowerHeaders(c.req.raw.headers);
@@ -97,7 +95,7 @@ export function ingressApp(deps: IngressDeps): Hono {
     const scheme = source.verify.scheme;
     const publicUrl = (config.server.publicUrl ?? `${headers['x-forwarded-proto'] ?? url.protocol.replace(':', '')}://${headers.host ?? url.host}`) + url.pathname + url.search;
 
-    const redact = createRedactor(config.secrets);
+    const redact = config.redact;
     // The reason may quote the request (a parse error, a content type): it is
     // masked and cut short before it is kept, logged or echoed; the metric gets the code.
     const refuse = (status: number, code: RefusalCode, reason: string, extraHeaders: Record<string, string> = {}) => {
@@ -223,6 +221,7 @@ export function ingressApp(deps: IngressDeps): Hono {
         ...(contentType !== undefined ? { contentType } : {}),
         query,
         routes,
+        routing: routingRecord(config, source.name, matched),
       });
     } catch (err) {
       // Never 200 for what was not committed: the sender will retry.
@@ -286,7 +285,7 @@ export function ingressApp(deps: IngressDeps): Hono {
     refuse: (status: number, code: RefusalCode, reason: string) => Response,
     span: ReceiptSpan | undefined,
   ): Promise<Response> {
-    const redact = createRedactor(config.secrets);
+    const redact = config.redact;
     let items: unknown;
     try {
       items = await source.split!.evaluate(req.payload, { headers: req.headers, query: req.query, source: source.name });
@@ -317,6 +316,7 @@ export function ingressApp(deps: IngressDeps): Hono {
         contentType: 'application/json',
         query: req.query,
         routes: matched.map((r) => r.name),
+        routing: routingRecord(config, source.name, matched),
       });
     }
     let results: IngestResult[];
@@ -345,8 +345,31 @@ function send(c: Context, reply: Reply): Response {
   return c.body(reply.body, reply.status as 200, { ...reply.headers });
 }
 
-function normalizePath(path: string): string {
-  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+const NO_MISS: RoutingRecord = Object.freeze({ v: '', miss: Object.freeze([]) as readonly string[] });
+const records = new WeakMap<Config, RoutingRecord>();
+
+/**
+ * What the event keeps of its routing: the config version, and the routes of
+ * its source whose topics did not match (in file order, the first
+ * ROUTING_MAX_NAMES named). When every route matched, one frozen record per
+ * config is shared: no work per event in the common case.
+ */
+function routingRecord(config: Config, source: string, matched: readonly Route[]): RoutingRecord {
+  const all = config.routesBySource.get(source) ?? [];
+  if (matched.length === all.length) {
+    let r = records.get(config);
+    if (!r) records.set(config, (r = Object.freeze({ ...NO_MISS, v: config.hash.slice(0, 12) })));
+    return r;
+  }
+  const hit = new Set(matched);
+  const miss: string[] = [];
+  let more = 0;
+  for (const route of all) {
+    if (hit.has(route)) continue;
+    if (miss.length < ROUTING_MAX_NAMES) miss.push(route.name);
+    else more++;
+  }
+  return { v: config.hash.slice(0, 12), miss, ...(more ? { more } : {}) };
 }
 
 /** Node lower-cases header names already; repeated headers are joined as fetch would join them. */

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { commitGroups, GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
 import { LIMITS_MIGRATION, PostgresLimits } from './postgres-limits.js';
-import { toAttempt, toDelivery, toEvent, type AttemptRow, type DeliveryRow, type EventRow } from './rows.js';
+import { routingText, toAttempt, toDelivery, toEvent, type AttemptRow, type DeliveryRow, type EventRow } from './rows.js';
 import {
   StoreError,
   type AttemptRecord,
@@ -78,6 +78,8 @@ const MIGRATIONS: readonly string[] = [
   `CREATE INDEX deliveries_route_due ON deliveries (route, next_attempt_at) WHERE status = 'pending';`,
   // Targets' concurrency slots, their queues of waiting processes and their rate: limits shared by all processes.
   LIMITS_MIGRATION,
+  // How the config stood when each event was routed: its version and the routes whose topics did not match.
+  `ALTER TABLE events ADD COLUMN routing jsonb;`,
 ];
 
 const MIGRATION_LOCK = 74_281_907; // any fixed number: the advisory lock all Switchboard processes agree on
@@ -232,11 +234,11 @@ export class PostgresStore implements Store {
     const inserted = await this.q<{ id: string }>(
       'could not store the event',
       `WITH input AS (
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::int[], $9::int[], $10::text[], $11::text[])
-           WITH ORDINALITY AS t(id, source, topic, delivery_id, received_at, headers, off, len, content_type, query, n)),
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::int[], $9::int[], $10::text[], $11::text[], $16::text[])
+           WITH ORDINALITY AS t(id, source, topic, delivery_id, received_at, headers, off, len, content_type, query, routing, n)),
        ev AS (
-         INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query)
-         SELECT id, source, topic, delivery_id, received_at, headers::jsonb, substring($7::bytea FROM off + 1 FOR len), content_type, query::jsonb
+         INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query, routing)
+         SELECT id, source, topic, delivery_id, received_at, headers::jsonb, substring($7::bytea FROM off + 1 FOR len), content_type, query::jsonb, routing::jsonb
          FROM input ORDER BY n
          ON CONFLICT (source, delivery_id) WHERE delivery_id IS NOT NULL DO NOTHING RETURNING id),
        d AS (
@@ -261,6 +263,7 @@ export class PostgresStore implements Store {
         deliveries.map((d) => d.event),
         deliveries.map((d) => d.route),
         deliveries.map((d) => d.at),
+        batch.map((e) => routingText(e.routing)),
       ],
       'sb_ingest',
     );

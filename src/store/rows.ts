@@ -1,5 +1,5 @@
 // Row shapes both stores share, and their mapping to the Store's types.
-import type { StoredAttempt, StoredDelivery, StoredEvent } from './types.js';
+import type { RoutingRecord, StoredAttempt, StoredDelivery, StoredEvent } from './types.js';
 
 export interface DeliveryRow {
   id: string;
@@ -38,6 +38,7 @@ export interface EventRow {
   body: Buffer;
   content_type: string | null;
   query: Record<string, string> | null;
+  routing?: RoutingRecord | null;
 }
 
 export function toEvent(row: EventRow): StoredEvent {
@@ -51,7 +52,13 @@ export function toEvent(row: EventRow): StoredEvent {
     body: row.body,
     ...(row.content_type !== null ? { contentType: row.content_type } : {}),
     ...(row.query ? { query: row.query } : {}),
+    ...(row.routing ? { routing: row.routing } : {}),
   };
+}
+
+/** The routing record as stored: JSON, or null when there is none. */
+export function routingText(r: RoutingRecord | undefined): string | null {
+  return r ? JSON.stringify(r) : null;
 }
 
 /** An attempts row, its JSON columns decoded. */

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { BACKGROUND_AUTOCHECKPOINT, Checkpointer, INLINE_AUTOCHECKPOINT } from './checkpointer.js';
 import { commitGroups, GroupCommit } from './group-commit.js';
 import { newId } from './ids.js';
-import { toAttempt, toDelivery, toEvent, type DeliveryRow } from './rows.js';
+import { routingText, toAttempt, toDelivery, toEvent, type DeliveryRow } from './rows.js';
 import {
   StoreError,
   type AttemptRecord,
@@ -27,6 +27,7 @@ import {
   type Matches,
   type NewEvent,
   type Outcome,
+  type RoutingRecord,
   type Store,
   type StoredAttempt,
   type StoredDelivery,
@@ -80,6 +81,8 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE write_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);`,
   // Each route's queue in due order: a claim with shares reads the front of every route with room, never a backlog.
   `CREATE INDEX deliveries_route_due ON deliveries (route, next_attempt_at) WHERE status = 'pending';`,
+  // How the config stood when each event was routed: its version and the routes whose topics did not match.
+  `ALTER TABLE events ADD COLUMN routing TEXT;`,
 ];
 
 /**
@@ -175,7 +178,7 @@ export class SqliteStore implements Store {
       });
     }
     this.findDuplicate = this.db.prepare('SELECT id FROM events WHERE source = ? AND delivery_id = ?');
-    this.insertEvent = this.db.prepare('INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insertEvent = this.db.prepare('INSERT INTO events (id, source, topic, delivery_id, received_at, headers, body, content_type, query, routing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     this.insertDelivery = this.db.prepare('INSERT INTO deliveries (id, event_id, route, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.ingestTx = this.db.transaction((e: NewEvent): IngestResult => {
       if (e.deliveryId !== undefined) {
@@ -193,6 +196,7 @@ export class SqliteStore implements Store {
         e.body,
         e.contentType ?? null,
         e.query && Object.keys(e.query).length ? JSON.stringify(e.query) : null,
+        routingText(e.routing),
       );
       for (const route of e.routes) this.insertDelivery.run(newId('dlv'), id, route, e.receivedAt, e.receivedAt, e.receivedAt);
       return { eventId: id, duplicate: false, deliveries: e.routes.length };
@@ -635,6 +639,7 @@ interface SqliteEventRow {
   body: Buffer;
   content_type: string | null;
   query: string | null;
+  routing: string | null;
 }
 
 interface SqliteAttemptRow {
@@ -684,5 +689,10 @@ function bulkWhere(f: BulkFilter, over: 'deliveries' | 'events'): { where: strin
 
 /** SQLite keeps JSON as text: decode it, then map as both stores do. */
 function eventOf(row: SqliteEventRow): StoredEvent {
-  return toEvent({ ...row, headers: JSON.parse(row.headers) as Record<string, string>, query: row.query ? (JSON.parse(row.query) as Record<string, string>) : null });
+  return toEvent({
+    ...row,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    query: row.query ? (JSON.parse(row.query) as Record<string, string>) : null,
+    routing: row.routing ? (JSON.parse(row.routing) as RoutingRecord) : null,
+  });
 }

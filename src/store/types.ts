@@ -17,7 +17,24 @@ export interface NewEvent {
   readonly query?: Readonly<Record<string, string>>;
   /** Routes whose topics match: one pending delivery each. */
   readonly routes: readonly string[];
+  /** How the config stood when the event was routed (for "why did it not fire"). */
+  readonly routing?: RoutingRecord;
 }
+
+/**
+ * Kept with each event: the config version that routed it and the routes of its
+ * source whose topics did not match then (the others got a delivery each).
+ */
+export interface RoutingRecord {
+  /** The config version (the first 12 hex digits of its hash). */
+  readonly v: string;
+  /** Routes of the source whose topics did not match, in file order (at most ROUTING_MAX_NAMES). */
+  readonly miss: readonly string[];
+  /** How many more did not match, past the names kept. */
+  readonly more?: number;
+}
+
+export const ROUTING_MAX_NAMES = 50;
 
 export interface IngestResult {
   readonly eventId: string;
@@ -36,6 +53,8 @@ export interface StoredEvent {
   readonly body: Buffer;
   readonly contentType?: string;
   readonly query?: Readonly<Record<string, string>>;
+  /** How the config stood when it was routed (events stored before this was kept have none). */
+  readonly routing?: RoutingRecord;
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'filtered' | 'dead' | 'cancelled';

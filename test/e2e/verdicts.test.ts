@@ -1,7 +1,10 @@
 // Route verdicts: for every route of an event's source, why it did or did not
 // send — sent, filtered (with the filter's value), failed (the transform's
-// error), topic mismatch (patterns and topic) — through a real server.
+// error), topic mismatch (patterns and topic) — through a real server; and
+// after the config changes, as it stood when the event was routed.
 import { createHmac } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServer, type Spawned } from '../helpers/server.js';
 import { startSink, type Sink } from '../helpers/sink.js';
@@ -34,7 +37,10 @@ afterAll(async () => {
 interface Verdicts {
   summary: string;
   routes: { route: string; verdict: string; reason: string; deliveries: string[] }[];
+  routedBy?: { version: string; live: boolean };
 }
+
+let eventId = '';
 
 describe('route verdicts', () => {
   it('says for each route why it sent or did not', async () => {
@@ -45,6 +51,7 @@ describe('route verdicts', () => {
       body,
     });
     const { id } = (await res.json()) as { id: string };
+    eventId = id;
     let v: Verdicts | undefined;
     for (let i = 0; i < 100; i++) {
       const e = (await (await fetch(`${server.url}/admin/events/${id}`)).json()) as { verdicts: Verdicts };
@@ -61,5 +68,26 @@ describe('route verdicts', () => {
     expect(by.broken!.reason).toMatch(/no title mapping/);
     expect(by.elsewhere).toMatchObject({ verdict: 'topic-mismatch', reason: 'topic "issues.opened" does not match ["push","release.*"]', deliveries: [] });
     expect(v!.summary).toBe('1 of 4 routes sent; 3 did not: 1 filtered, 1 failed, 1 topic mismatch');
+    expect(v!.routedBy).toEqual({ version: expect.stringMatching(/^[0-9a-f]{12}$/), live: true });
+  });
+
+  it('after a reload, routes are judged as the config stood when the event was routed', async () => {
+    const file = join(server.dir, 'routes.yaml');
+    const before = readFileSync(file, 'utf8');
+    const routedBy = ((await (await fetch(`${server.url}/admin/events/${eventId}`)).json()) as { verdicts: Verdicts }).verdicts.routedBy!.version;
+    // elsewhere now takes issues.* too; a route is added that matches
+    writeFileSync(file, before.replace('topics: ["push", "release.*"]', 'topics: ["push", "release.*", "issues.*"]') + `  - { name: late, source: gh, topics: ["issues.*"], target: sink }\n`);
+    const reload = await fetch(`${server.url}/admin/reload`, { method: 'POST' });
+    expect(((await reload.json()) as { ok: boolean }).ok).toBe(true);
+    const v = ((await (await fetch(`${server.url}/admin/events/${eventId}`)).json()) as { verdicts: Verdicts }).verdicts;
+    const by = Object.fromEntries(v.routes.map((r) => [r.route, r]));
+    expect(by.elsewhere).toMatchObject({ verdict: 'topic-mismatch' });
+    expect(by.elsewhere!.reason).toBe(
+      `topic "issues.opened" did not match its topics when the event arrived (config ${routedBy}); its topics now, ["push","release.*","issues.*"], match: replay to send it`,
+    );
+    expect(by.late).toMatchObject({ verdict: 'not-queued' });
+    expect(by.late!.reason).toBe(`the route was added (or renamed) after the event arrived (config ${routedBy}); it matches now: replay to send it`);
+    expect(v.routedBy).toEqual({ version: routedBy, live: false });
+    expect(v.summary).toMatch(new RegExp(`\\(routed by config ${routedBy}, since changed\\)$`));
   });
 });

@@ -44,6 +44,20 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       }
     });
 
+    it('keeps the routing record with the event (single and batched ingest); events without one read back without', async () => {
+      const store = await open();
+      try {
+        const routing = { v: '0123456789ab', miss: ['elsewhere', 'later'], more: 3 };
+        const one = await store.ingest(event({ routing }));
+        expect((await store.getEvent(one.eventId))!.routing).toEqual(routing);
+        const [a, b] = await store.ingestMany([event({ routing: { v: '0123456789ab', miss: [] } }), event()]);
+        expect((await store.getEvent(a!.eventId))!.routing).toEqual({ v: '0123456789ab', miss: [] });
+        expect((await store.getEvent(b!.eventId))!.routing).toBeUndefined();
+      } finally {
+        await store.close();
+      }
+    });
+
     it('absorbs a repeated (source, delivery id), but not the same id from another source', async () => {
       const store = await open();
       try {

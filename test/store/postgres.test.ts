@@ -21,7 +21,7 @@ describe.skipIf(unreachable !== undefined)('PostgreSQL', () => {
     try {
       const schema = new URL(url).searchParams.get('schema');
       const { rows } = await client.query(`SELECT version FROM "${schema}".switchboard_migrations ORDER BY version`);
-      expect(rows.map((r: { version: number }) => r.version)).toEqual([1, 2, 3]);
+      expect(rows.map((r: { version: number }) => r.version)).toEqual([1, 2, 3, 4]);
     } finally {
       await client.end();
     }
