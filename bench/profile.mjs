@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // npm run bench:profile [-- ingest|e2e|pg] : a CPU profile of the server under the
-// benchmark's load (autocannon, 50 connections, 5 s, loopback), summarised as the
+// benchmark's load (bench/load.mjs: 50 connections, 5 s, loopback; the server and
+// the generator pinned to separate cores as in `npm run bench`), summarised as the
 // functions with the most self time. The raw .cpuprofile is kept for Chrome's
 // DevTools; its path is printed.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PG_URL, cannon, children, config, start, startSwitchboard, stop, work } from './common.mjs';
+import { PG_URL, children, config, pinSelf, runLoad, start, startSwitchboard, stop, work } from './common.mjs';
 
 const scenario = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? 'ingest';
 if (!['ingest', 'e2e', 'pg'].includes(scenario)) {
@@ -33,13 +34,14 @@ function summarise(profile, top = 25) {
 }
 
 async function main() {
-  const sink = await start(process.execPath, [join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'sink.mjs')]);
+  console.error(pinSelf());
+  const sink = await start(process.execPath, [join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'sink.mjs')], {}, 'inherit');
   const dir = join(work, 'profile');
   const store = scenario === 'pg' ? `${PG_URL}?schema=sb_profile_${Date.now()}` : `sqlite:${join(work, 'profile.db')}`;
   try {
-    const s = await startSwitchboard(config({ sink: sink.url, store, matching: scenario !== 'ingest' }), 'profile', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
-    const r = await cannon(s.url, { seconds: 5 });
-    console.log(`${scenario}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
+    const s = await startSwitchboard(config({ sink: sink.url, store, matching: scenario !== 'ingest' }), 'profile', { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const r = await runLoad({ urls: [s.url], mode: 'closed', seconds: 5, record: false });
+    console.log(`${scenario}: ${Math.round(r.acked / ((r.t1 - r.t0) / 1000))} req/s, p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms`);
     await new Promise((res) => setTimeout(res, 2000)); // let deliveries catch up a little
     await stop(s);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));

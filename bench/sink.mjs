@@ -1,32 +1,42 @@
-// The target in the benchmarks: answers 200 at once and records, for each call,
-// ack→delivered latency (now − the event's $receivedAt, carried in the body).
+// The target in the benchmarks: answers 200 at once and records each call's
+// arrival time, its Idempotency-Key, and the bench token at the end of its body
+// (the Slack text ends with the comment, which ends with the token).
+//   GET  /count  → { arrivals, keys }  (keys: distinct idempotency keys)
+//   GET  /dump   → { keys, tokens, times }  one entry per arrival
+//   POST /reset
 import { createServer } from 'node:http';
+import { now, tokenIn } from './payload.mjs';
 
-let latencies = [];
-let count = 0;
+let keys = [];
+let tokens = [];
+let times = [];
+let distinct = new Set();
 const server = createServer((req, res) => {
-  if (req.method === 'GET' && req.url === '/stats') {
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const pct = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null);
-    res.end(JSON.stringify({ count, p50: pct(50), p99: pct(99) }));
+  if (req.method === 'GET' && req.url === '/count') {
+    res.end(JSON.stringify({ arrivals: keys.length, keys: distinct.size }));
+    return;
+  }
+  if (req.method === 'GET' && req.url === '/dump') {
+    res.end(JSON.stringify({ keys, tokens, times }));
     return;
   }
   if (req.method === 'POST' && req.url === '/reset') {
-    latencies = [];
-    count = 0;
+    keys = [];
+    tokens = [];
+    times = [];
+    distinct = new Set();
     res.end('{}');
     return;
   }
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
-    count++;
-    try {
-      const { receivedAt } = JSON.parse(Buffer.concat(chunks).toString());
-      if (receivedAt) latencies.push(Date.now() - Date.parse(receivedAt));
-    } catch {
-      // not ours
-    }
+    const t = now();
+    const key = String(req.headers['idempotency-key'] ?? '');
+    keys.push(key);
+    distinct.add(key);
+    tokens.push(tokenIn(Buffer.concat(chunks).toString()) ?? null);
+    times.push(t);
     res.end('ok');
   });
 });
