@@ -153,16 +153,35 @@ export class Worker {
     return Math.max(1, Math.min(2 * parallel, this.maxInFlight - Math.max(1, Math.floor(this.maxInFlight / 4))));
   }
 
-  /** What each route's target may still take, and the targets with no room (at their share). */
-  private sharesFor(config: Config): { shares: ClaimShares; full: Map<string, number> } {
+  /** Each route's target and that target's share, per config: the part of the shares that does not change between claims. */
+  private readonly shareIndex = new WeakMap<Config, { routes: { route: string; group: string }[]; shares: Map<string, number> }>();
+
+  /** The targets at their share now (cheap: one pass over the targets, not the routes). */
+  private fullTargets(config: Config): Map<string, number> {
+    this.sharesFor(config, true);
     const full = new Map<string, number>();
-    const routes = config.routes.map((r) => {
-      const share = this.shareOf(r.target);
-      const room = Math.max(0, share - (this.busy.get(r.target.name) ?? 0));
-      if (room === 0) full.set(r.target.name, share);
-      return { route: r.name, group: r.target.name, room };
-    });
-    return { shares: { routes }, full };
+    for (const [target, share] of this.shareIndex.get(config)!.shares) if ((this.busy.get(target) ?? 0) >= share) full.set(target, share);
+    return full;
+  }
+
+  /** What each route's target may still take, and the targets with no room (at their share). */
+  private sharesFor(config: Config, indexOnly = false): { shares: ClaimShares; full: Map<string, number> } {
+    let index = this.shareIndex.get(config);
+    if (!index) {
+      const shares = new Map<string, number>();
+      for (const r of config.routes) if (!shares.has(r.target.name)) shares.set(r.target.name, this.shareOf(r.target));
+      index = { routes: config.routes.map((r) => ({ route: r.name, group: r.target.name })), shares };
+      this.shareIndex.set(config, index);
+    }
+    if (indexOnly) return { shares: { routes: [] }, full: new Map() };
+    const full = new Map<string, number>();
+    const room = new Map<string, number>();
+    for (const [target, share] of index.shares) {
+      const left = Math.max(0, share - (this.busy.get(target) ?? 0));
+      room.set(target, left);
+      if (left === 0) full.set(target, share);
+    }
+    return { shares: { routes: index.routes.map((r) => ({ route: r.route, group: r.group, room: room.get(r.group)! })) }, full };
   }
 
   private async tick(): Promise<void> {
@@ -195,7 +214,7 @@ export class Worker {
         }
         this.short = claimed.length < limit;
         this.waitingOn.clear();
-        for (const [target, share] of this.sharesFor(config).full) this.waitingOn.set(target, share);
+        for (const [target, share] of this.fullTargets(config)) this.waitingOn.set(target, share);
         this.dry = this.short && this.waitingOn.size === 0;
         if (claimed.length === limit) this.again = true;
         // Targets at their share (with more queued, maybe): their finishing deliveries wake us, no need to ask when work falls due.

@@ -221,7 +221,7 @@ export function ingressApp(deps: IngressDeps): Hono {
         ...(contentType !== undefined ? { contentType } : {}),
         query,
         routes,
-        routing: routingRecord(config, source.name, matched),
+        routing: routingRecord(config, source.name, who.topic, matched),
       });
     } catch (err) {
       // Never 200 for what was not committed: the sender will retry.
@@ -316,7 +316,7 @@ export function ingressApp(deps: IngressDeps): Hono {
         contentType: 'application/json',
         query: req.query,
         routes: matched.map((r) => r.name),
-        routing: routingRecord(config, source.name, matched),
+        routing: routingRecord(config, source.name, who.topic, matched),
       });
     }
     let results: IngestResult[];
@@ -345,31 +345,37 @@ function send(c: Context, reply: Reply): Response {
   return c.body(reply.body, reply.status as 200, { ...reply.headers });
 }
 
-const NO_MISS: RoutingRecord = Object.freeze({ v: '', miss: Object.freeze([]) as readonly string[] });
-const records = new WeakMap<Config, RoutingRecord>();
+const records = new WeakMap<Config, Map<string, RoutingRecord>>();
+/** Topics whose record is kept per config (a sender picks topics: the cache must not grow with them). */
+const RECORDS_PER_CONFIG = 1024;
 
 /**
  * What the event keeps of its routing: the config version, and the routes of
  * its source whose topics did not match (in file order, the first
- * ROUTING_MAX_NAMES named). When every route matched, one frozen record per
- * config is shared: no work per event in the common case.
+ * ROUTING_MAX_NAMES named). The same (source, topic) gives the same record
+ * under one config, so records are kept per config for the first topics seen:
+ * no walk over a source's routes per event, whatever their number.
  */
-function routingRecord(config: Config, source: string, matched: readonly Route[]): RoutingRecord {
+function routingRecord(config: Config, source: string, topic: string, matched: readonly Route[]): RoutingRecord {
+  let cache = records.get(config);
+  if (!cache) records.set(config, (cache = new Map()));
+  const key = `${source}\u0000${topic}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
   const all = config.routesBySource.get(source) ?? [];
-  if (matched.length === all.length) {
-    let r = records.get(config);
-    if (!r) records.set(config, (r = Object.freeze({ ...NO_MISS, v: config.hash.slice(0, 12) })));
-    return r;
-  }
-  const hit = new Set(matched);
   const miss: string[] = [];
   let more = 0;
-  for (const route of all) {
-    if (hit.has(route)) continue;
-    if (miss.length < ROUTING_MAX_NAMES) miss.push(route.name);
-    else more++;
+  if (matched.length < all.length) {
+    const took = new Set(matched);
+    for (const route of all) {
+      if (took.has(route)) continue;
+      if (miss.length < ROUTING_MAX_NAMES) miss.push(route.name);
+      else more++;
+    }
   }
-  return { v: config.hash.slice(0, 12), miss, ...(more ? { more } : {}) };
+  const record: RoutingRecord = Object.freeze({ v: config.hash.slice(0, 12), miss: Object.freeze(miss), ...(more ? { more } : {}) });
+  if (cache.size < RECORDS_PER_CONFIG) cache.set(key, record);
+  return record;
 }
 
 /** Node lower-cases header names already; repeated headers are joined as fetch would join them. */

@@ -86,15 +86,14 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 /**
- * A shared claim's choice among the candidates: each route's oldest (`ofRoutes`, up to its
- * group's room) and the front of the queue (`front`, of which only routes not listed count).
- * Groups take turns, oldest first within each, until `limit`.
+ * A shared claim's choice among the candidates (deduplicated): listed routes count
+ * against their group's room, routes not listed are not limited (each its own
+ * group). Groups take turns, oldest first within each, until `limit`.
  */
-function pickShares(shares: ClaimShares, limit: number, ofRoutes: DeliveryRow[], front: DeliveryRow[]): DeliveryRow[] {
-  const listed = new Map(shares.routes.map((r) => [r.route, r]));
+function pickShares(listed: ReadonlyMap<string, ClaimShares['routes'][number]>, limit: number, candidates: readonly DeliveryRow[]): DeliveryRow[] {
   const groups = new Map<string, { room: number; rows: DeliveryRow[] }>();
   const seen = new Set<string>();
-  for (const row of [...ofRoutes, ...front.filter((r) => !listed.has(r.route))]) {
+  for (const row of candidates) {
     if (seen.has(row.id)) continue;
     seen.add(row.id);
     const share = listed.get(row.route);
@@ -112,6 +111,9 @@ function pickShares(shares: ClaimShares, limit: number, ofRoutes: DeliveryRow[],
   ranked.sort((a, b) => a.rank - b.rank || Number(a.row.next_attempt_at) - Number(b.row.next_attempt_at) || (a.row.id < b.row.id ? -1 : 1));
   return ranked.slice(0, limit).map((r) => r.row);
 }
+
+/** Past this many routes with room, looking behind a clogged queue is one scan that skips the full routes, not a query per route. */
+const PER_ROUTE_QUERIES = 64;
 
 export interface SqliteOptions {
   /** `sqlite:<path>`, `sqlite::memory:`; `?synchronous=full` for power-loss durability. */
@@ -224,13 +226,37 @@ export class SqliteStore implements Store {
        WHERE route = ? AND status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
        ORDER BY next_attempt_at LIMIT ?`,
     );
-    const dueShared = (now: number, limit: number, shares: ClaimShares): DeliveryRow[] =>
-      pickShares(
-        shares,
-        limit,
-        shares.routes.flatMap((r) => (r.room > 0 ? (dueOfRoute.all(r.route, now, now, r.room) as DeliveryRow[]) : [])),
-        due.all(now, now, limit) as DeliveryRow[],
-      );
+    // Due deliveries, in due order, of routes not in a list: the queue behind what is full.
+    const dueExcept = this.db.prepare(
+      `SELECT * FROM deliveries
+       WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+         AND route NOT IN (SELECT value FROM json_each(?))
+       ORDER BY next_attempt_at LIMIT ?`,
+    );
+    // First the front of the queue, capped by each group's room: one query, and all there is to do
+    // when no group's room runs out and no route with room is missing from it. Else what waits
+    // behind is reached too: by each open route's index when there are few (so groups also take
+    // turns within a claim), else by one scan that skips the routes with no room left.
+    const dueShared = (now: number, limit: number, shares: ClaimShares): DeliveryRow[] => {
+      const front = due.all(now, now, limit) as DeliveryRow[];
+      const groupOf = new Map(shares.routes.map((r) => [r.route, r]));
+      const picked = pickShares(groupOf, limit, front);
+      // Nothing capped, and either the queue ends within the front or every route with room is in it: done.
+      const inFront = new Set(front.map((r) => r.route));
+      if (picked.length === front.length && (front.length < limit || shares.routes.every((r) => r.room === 0 || inFront.has(r.route)))) return picked;
+      const used = new Map<string, number>();
+      for (const row of picked) {
+        const g = groupOf.get(row.route)?.group;
+        if (g !== undefined) used.set(g, (used.get(g) ?? 0) + 1);
+      }
+      const closed = shares.routes.filter((r) => r.room - (used.get(r.group) ?? 0) <= 0);
+      const open = shares.routes.filter((r) => r.room - (used.get(r.group) ?? 0) > 0);
+      const behind =
+        open.length <= PER_ROUTE_QUERIES
+          ? [...open.flatMap((r) => dueOfRoute.all(r.route, now, now, r.room) as DeliveryRow[]), ...front.filter((r) => !groupOf.has(r.route))]
+          : (dueExcept.all(now, now, JSON.stringify(closed.map((r) => r.route)), limit) as DeliveryRow[]);
+      return pickShares(groupOf, limit, [...picked, ...behind]);
+    };
     this.claimTx = this.db.transaction((owner: string, now: number, leaseMs: number, limit: number, shares?: ClaimShares) => {
       const rows = shares ? dueShared(now, limit, shares) : (due.all(now, now, limit) as DeliveryRow[]);
       const events = new Map<string, StoredEvent>();
