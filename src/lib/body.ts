@@ -44,10 +44,17 @@ export function parseBody(raw: Uint8Array, contentType: string | undefined): Par
  */
 export const MAX_JSON_DEPTH = 512;
 
-/** The deepest bracket nesting in `text`, counted outside strings; stops early past `limit`. */
+/** The deepest bracket nesting in `text`, counted outside strings; stops early past `limit`, and is 0 when the text cannot be nested past it. */
 export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
   // Nothing shorter than 2 × limit characters can be nested past it.
   if (text.length <= limit * 2) return 0;
+  // Nor anything with no more than `limit` opening brackets: counted with indexOf, which runs
+  // natively, where the scan below is one JavaScript step per character (most bodies end here).
+  let opening = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = text.indexOf(bracket); at !== -1 && opening <= limit; at = text.indexOf(bracket, at + 1)) opening++;
+  }
+  if (opening <= limit) return 0;
   let depth = 0;
   let deepest = 0;
   let inString = false;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseBody } from '../../src/lib/body.js';
+import { jsonDepth, parseBody } from '../../src/lib/body.js';
 
 const buf = (s: string) => Buffer.from(s);
 
@@ -70,5 +70,19 @@ describe('body parsing', () => {
         return r.ok && JSON.stringify(r.payload) === JSON.stringify(v);
       }),
     );
+  });
+});
+
+describe('jsonDepth', () => {
+  it('refuses exactly past the limit, brackets inside strings not counted; many shallow brackets are fine', () => {
+    const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    expect(jsonDepth(nested(512))).toBeLessThanOrEqual(512);
+    expect(jsonDepth(nested(513))).toBeGreaterThan(512);
+    // 2,000 brackets, none deeper than 2: the bracket count alone would say "maybe", the scan says no
+    const wide = `[${Array.from({ length: 1000 }, () => '[1]').join(',')}]`;
+    expect(jsonDepth(wide)).toBe(2);
+    // deep-looking text inside a string is not nesting
+    expect(jsonDepth(JSON.stringify({ s: '['.repeat(5000) }))).toBeLessThanOrEqual(1);
+    expect(parseBody(Buffer.from(`{"a":${nested(600)}}`), 'application/json')).toMatchObject({ ok: false });
   });
 });
