@@ -5,14 +5,13 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Hono, type Context, type Next } from 'hono';
 import { adminApp } from './admin/app.js';
-import { isLoopbackName, parseHost } from './admin/auth.js';
+import { metricsHosts } from './admin/auth.js';
 import type { Config } from './config/types.js';
 import { createRedactor } from './observe/redact.js';
 import { Sender } from './delivery/sender.js';
 import { Worker } from './delivery/worker.js';
 import { ingressApp } from './ingress/app.js';
 import { RejectionLog } from './ingress/rejections.js';
-import { parseAddress } from './lib/ip.js';
 import { hasTraversal } from './lib/request-target.js';
 import type { Logger } from './observe/log.js';
 import { Metrics } from './observe/metrics.js';
@@ -207,66 +206,6 @@ async function refuseTraversal(c: Context, next: Next) {
   const target = (c.env as { incoming?: { url?: string } } | undefined)?.incoming?.url ?? c.req.url;
   if (hasTraversal(target)) return c.json({ error: 'not found: paths with "." or ".." segments, encoded slashes or backslashes are refused' }, 404);
   return next();
-}
-
-/** For /metrics: the names server.publicUrl and admin.hosts give (any port), and admin.hosts' `name:port` pairs. */
-const metricsNames = new WeakMap<Config, Set<string>>();
-
-function servedNames(config: Config): Set<string> {
-  let names = metricsNames.get(config);
-  if (!names) {
-    names = new Set();
-    if (config.server.publicUrl) {
-      try {
-        const h = parseHost(new URL(config.server.publicUrl).host);
-        if (h) names.add(h.name);
-      } catch {
-        // the schema has checked it is a URL
-      }
-    }
-    for (const entry of config.admin.hosts ?? []) {
-      const h = parseHost(entry);
-      if (h) names.add(h.port === undefined ? h.name : `${h.name}:${h.port}`);
-    }
-    metricsNames.set(config, names);
-  }
-  return names;
-}
-
-/** Why /metrics does not answer for this Host, or undefined when it does. */
-export function metricsHostRefusal(config: Config, host: string | undefined): string | undefined {
-  if (host === undefined || host.trim() === '') return 'a Host header is required';
-  const h = parseHost(host);
-  const shown = JSON.stringify(host.length > 100 ? `${host.slice(0, 100)}…` : host);
-  if (!h) return `Host ${shown} is not a host name`;
-  // An address is no rebinding page's name (a page at http://10.1.2.3:8080 is this server's own): Prometheus scrapes by address.
-  if (isLoopbackName(h.name) || parseAddress(h.name)) return undefined;
-  const names = servedNames(config);
-  if (names.has(h.name) || (h.port !== undefined && names.has(`${h.name}:${h.port}`))) return undefined;
-  return `/metrics does not answer for Host ${shown}: scrape it by IP address or a loopback name, or add "${h.name}" to admin.hosts (or set server.publicUrl)`;
-}
-
-/**
- * DNS rebinding, as for /admin: a page on the attacker's name, resolved to this
- * server, could read /metrics (the config's source, route and target names,
- * traffic). Its requests carry its own name in Host, so only names this server
- * serves are answered — loopback names, IP addresses, server.publicUrl's host
- * and admin.hosts — whether or not admin.token is set; others get 421.
- */
-function metricsHosts(config: () => Config) {
-  return async (c: Context, next: Next) => {
-    const incoming = (c.env as { incoming?: { headers?: Record<string, string | string[] | undefined>; url?: string } } | undefined)?.incoming;
-    // The raw header (a request without one gets a made-up host in the URL), and an absolute request target's host.
-    const raw = incoming ? incoming.headers?.host : (c.req.header('host') ?? new URL(c.req.url).host);
-    const hosts = [Array.isArray(raw) ? raw[0] : raw];
-    const target = /^https?:\/\/([^/?#]*)/i.exec(incoming?.url ?? '');
-    if (target) hosts.push(target[1]!.replace(/^.*@/, ''));
-    for (const host of hosts) {
-      const reason = metricsHostRefusal(config(), host);
-      if (reason) return c.json({ error: reason }, 421);
-    }
-    return next();
-  };
 }
 
 /** Retention: settled events older than `retention` go, in small batches that yield between them. */

@@ -4,6 +4,7 @@
 // only requests for a Host name this server serves (adminHosts, below).
 import type { Context, Next } from 'hono';
 import type { Config } from '../config/types.js';
+import { parseAddress } from '../lib/ip.js';
 import { safeEqualText } from '../verify/crypto.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -157,10 +158,39 @@ function requestHosts(c: Context): (string | undefined)[] {
  * serves are answered. Runs before anything else under /admin, the page included.
  */
 export function adminHosts(config: () => Config) {
+  return hostGuard(config, hostRefusal);
+}
+
+/** Why /metrics does not answer for this Host, or undefined when it does. */
+export function metricsHostRefusal(config: Config, host: string | undefined): string | undefined {
+  if (host === undefined || host.trim() === '') return 'a Host header is required';
+  const h = parseHost(host);
+  const shown = JSON.stringify(host.length > 100 ? `${host.slice(0, 100)}…` : host);
+  if (!h) return `Host ${shown} is not a host name`;
+  // An address is no rebinding page's name (a page at http://10.1.2.3:8080 is this server's own): Prometheus scrapes by address.
+  if (isLoopbackName(h.name) || parseAddress(h.name)) return undefined;
+  const rule = hostRule(config);
+  if (rule.names.has(h.name) || (h.port !== undefined && rule.pairs.has(`${h.name}:${h.port}`))) return undefined;
+  return `/metrics does not answer for Host ${shown}: scrape it by IP address or a loopback name, or add "${h.name}" to admin.hosts (or set server.publicUrl)`;
+}
+
+/**
+ * DNS rebinding, as for /admin: a page on the attacker's name, resolved to this
+ * server, could read /metrics (the config's source, route and target names,
+ * traffic). Its requests carry its own name in Host, so only names this server
+ * serves are answered — loopback names, IP addresses, server.publicUrl's host
+ * and admin.hosts — whether or not admin.token is set; others get 421.
+ */
+export function metricsHosts(config: () => Config) {
+  return hostGuard(config, metricsHostRefusal);
+}
+
+/** 421 unless every host the request names (its Host header, an absolute target's host) passes `refusal`. */
+function hostGuard(config: () => Config, refusal: (config: Config, host: string | undefined) => string | undefined) {
   return async (c: Context, next: Next) => {
     const live = config();
     for (const host of requestHosts(c)) {
-      const reason = hostRefusal(live, host);
+      const reason = refusal(live, host);
       if (reason) return c.json({ error: reason }, 421);
     }
     return next();
