@@ -18,6 +18,7 @@ import { testCommand } from './commands/test.js';
 import { tryCommand } from './commands/try.js';
 import { validateCommand } from './commands/validate.js';
 import { VERSION } from './version.js';
+import { errorMessage } from './lib/errors.js';
 
 /** Exit codes, as SPEC §4 and the README say. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -416,7 +417,7 @@ export async function main(argv: string[], baseIO: IO = processIO()): Promise<nu
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     // Node's messages name the option ("Option '-c, --config <value>' argument missing").
-    return usageError((err as Error).message);
+    return usageError(errorMessage(err));
   }
   const values = parsed.values as Values;
   if (values.help) {
@@ -437,7 +438,7 @@ export async function main(argv: string[], baseIO: IO = processIO()): Promise<nu
   } catch (err) {
     if (err instanceof UsageError) return usageError(err.message);
     // A bug, not a user error: say so plainly; the stack only on request.
-    io.err(`switchboard: internal error: ${(err as Error).message}`);
+    io.err(`switchboard: internal error: ${errorMessage(err)}`);
     if (io.env.SWITCHBOARD_DEBUG) io.err((err as Error).stack ?? '');
     else io.err('(set SWITCHBOARD_DEBUG=1 for details, and please report it)');
     return EXIT.failed;

@@ -16,9 +16,10 @@ import { hasTraversal } from './lib/request-target.js';
 import type { Logger } from './observe/log.js';
 import { Metrics } from './observe/metrics.js';
 import { startTracing, stopTracing } from './observe/trace.js';
-import { Reloader, type ReloadResult } from './reload.js';
+import { Reloader, type ReloadResult } from './config/reload.js';
 import { DEFAULT_WATCH_POLL_MS, watchConfig, watchPollMs, WATCH_POLL_ENV, type ConfigWatcher } from './config/watch.js';
 import { openStore } from './store/open.js';
+import { startPruning } from './store/retention.js';
 import type { Store } from './store/types.js';
 
 export interface ServerOptions {
@@ -80,7 +81,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // OpenTelemetry is imported here only when an OTLP endpoint is set; otherwise this does nothing. It never throws.
   const tracing = await startTracing(opts.env ?? process.env, opts.log);
   const rejections = new RejectionLog();
-  const metrics = new Metrics(store);
+  const metrics = new Metrics(() => store.queueStats(Date.now()));
   metrics.live(live.hash);
   const sender = new Sender();
   const worker = opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...(opts.worker ?? {}) });
@@ -144,7 +145,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   void sender.warm(targetsOf(live).values(), (target, reason) =>
     opts.log.warn({ target, reason: createRedactor(live.secrets).text(reason) }, 'target unreachable at start-up: its deliveries will wait and retry'),
   );
-  const pruner = startPruning(store, () => live, opts.log, opts.pruneEveryMs ?? 600_000);
+  const pruner = startPruning(store, { retentionMs: () => live.retentionMs, log: opts.log, everyMs: opts.pruneEveryMs ?? 600_000 });
   let watcher: ConfigWatcher | undefined;
   if (reloader && opts.watch && opts.configFile) {
     const env = opts.env ?? process.env;
@@ -176,7 +177,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       (closing ??= (async () => {
         draining = true;
         watcher?.close();
-        clearInterval(pruner);
+        const pruned = pruner.stop();
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
           // Keep-alive connections go idle as their last response is sent: close them then, not at their timeout.
@@ -191,6 +192,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         // Then the deliveries in flight; any left unfinished are picked up after a restart.
         await worker?.stop();
         await sender.close();
+        await pruned;
         await store.close();
         // Last: the spans of the deliveries that just finished are flushed.
         if (tracing) await stopTracing();
@@ -206,34 +208,6 @@ async function refuseTraversal(c: Context, next: Next) {
   const target = (c.env as { incoming?: { url?: string } } | undefined)?.incoming?.url ?? c.req.url;
   if (hasTraversal(target)) return c.json({ error: 'not found: paths with "." or ".." segments, encoded slashes or backslashes are refused' }, 404);
   return next();
-}
-
-/** Retention: settled events older than `retention` go, in small batches that yield between them. */
-function startPruning(store: Store, config: () => Config, log: Logger, everyMs: number): NodeJS.Timeout {
-  let running = false;
-  const run = async () => {
-    if (running) return;
-    running = true;
-    let total = 0;
-    try {
-      const cutoff = Date.now() - config().retentionMs;
-      for (;;) {
-        const n = await store.prune(cutoff, 500);
-        total += n;
-        if (n < 500) break;
-        await new Promise((r) => setImmediate(r));
-      }
-      if (total > 0) log.info({ pruned: total, olderThan: new Date(cutoff).toISOString() }, 'pruned settled events past retention');
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'pruning failed; will try again');
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void run(), everyMs);
-  timer.unref();
-  setTimeout(() => void run(), Math.min(everyMs, 60_000)).unref();
-  return timer;
 }
 
 /** Every target a config sends to: the named ones and those written inline in routes. */

@@ -9,7 +9,7 @@ import type { RejectionLog } from '../ingress/rejections.js';
 import { parseBody } from '../lib/body.js';
 import type { DeliveryStatus, Store } from '../store/types.js';
 import { MASK, SENSITIVE_HEADER, type Redactor } from '../observe/redact.js';
-import type { Reloader } from '../reload.js';
+import type { Reloader } from '../config/reload.js';
 import { adminAuth, adminHosts } from './auth.js';
 import { bulkRoutes } from './bulk.js';
 import { previewHandler } from './preview.js';

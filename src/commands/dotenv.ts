@@ -5,6 +5,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { IO } from './io.js';
+import { errorMessage } from '../lib/errors.js';
 
 /** Largest `.env` read: it is a list of settings, not data. */
 const MAX_DOTENV_BYTES = 256 * 1024;
@@ -37,7 +38,7 @@ export function readDotEnv(dir: string, env: NodeJS.ProcessEnv): DotEnv | { erro
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    return { error: `${file} could not be read (${code ?? (err as Error).message})` };
+    return { error: `${file} could not be read (${code ?? errorMessage(err)})` };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

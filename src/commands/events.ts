@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Config } from '../config/types.js';
 import { loadForCommand, paint, printable, type IO } from './io.js';
+import { errorMessage } from '../lib/errors.js';
 
 export interface AdminClientOptions {
   config: string;
@@ -219,7 +220,7 @@ export async function exportTestCommand(opts: AdminClientOptions & { eventId: st
     writeFileSync(file, Buffer.from(answer.fixture.body, answer.fixture.encoding), { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return refuse();
-    io.err(`cannot write ${shown}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    io.err(`cannot write ${shown}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
     return 1;
   }
   io.err(`wrote ${shown}`);

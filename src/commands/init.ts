@@ -6,6 +6,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, statSync, writeF
 import { join, relative, resolve, sep } from 'node:path';
 import { paint, type IO } from './io.js';
 import { schemaPath } from './schema.js';
+import { errorMessage } from '../lib/errors.js';
 
 const FIXTURE = 'fixtures/github/issue_comment.created.json';
 
@@ -131,7 +132,7 @@ export function initCommand(dirArg: string, opts: { force: boolean }, io: IO): n
     }
   } catch (err) {
     for (const f of written) rmSync(f, { force: true });
-    io.err(`not written: ${(err as NodeJS.ErrnoException).code === 'EEXIST' ? 'a file appeared while writing' : ((err as Error).message ?? 'a write failed')} (nothing was left behind)`);
+    io.err(`not written: ${(err as NodeJS.ErrnoException).code === 'EEXIST' ? 'a file appeared while writing' : errorMessage(err)} (nothing was left behind)`);
     return 1;
   }
   for (const [name] of files) io.out(`${c.green('created')} ${join(dirArg, name)}`);

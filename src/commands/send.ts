@@ -7,6 +7,7 @@ import { signWithKey } from '../verify/engine.js';
 import { signProblem } from '../verify/resolve.js';
 import { hint } from '../config/didyoumean.js';
 import { loadForCommand, paint, readPayloadFile, type IO } from './io.js';
+import { errorMessage } from '../lib/errors.js';
 
 export interface SendOptions {
   config: string;
@@ -38,7 +39,7 @@ export async function sendCommand(opts: SendOptions, io: IO): Promise<number> {
     try {
       privateKey = createPrivateKey(readFileSync(opts.key));
     } catch (err) {
-      io.err(`--key ${opts.key}: not a readable private key (PEM): ${(err as Error).message.split('\n')[0]}`);
+      io.err(`--key ${opts.key}: not a readable private key (PEM): ${errorMessage(err).split('\n')[0]}`);
       return 1;
     }
   }

@@ -4,6 +4,7 @@ import { createLogger } from '../observe/log.js';
 import { startServer, type RunningServer } from '../server.js';
 import { StoreError } from '../store/types.js';
 import { loadForCommand, type IO } from './io.js';
+import { errorMessage } from '../lib/errors.js';
 
 export async function serveCommand(file: string, io: IO): Promise<number> {
   const config = loadForCommand(file, io);
@@ -52,7 +53,7 @@ export async function serveCommand(file: string, io: IO): Promise<number> {
     setTimeout(() => process.exit(0), 2000).unref();
     return 0;
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'shutdown failed');
+    log.error({ err: errorMessage(err) }, 'shutdown failed');
     return 1;
   } finally {
     process.off('SIGHUP', onHup);

@@ -7,6 +7,7 @@ import { planDelivery, type Plan, type PlannedEvent } from '../delivery/plan.js'
 import { identify } from '../ingress/event.js';
 
 import { inlinePayload, loadForCommand, paint, readPayloadFile, type IO } from './io.js';
+import { errorMessage } from '../lib/errors.js';
 
 /** Fixed so that expectations can mention them and runs are repeatable. */
 export const TEST_EVENT_ID = 'evt_test';
@@ -77,7 +78,7 @@ export async function runCase(config: Config, t: TestCase): Promise<CaseResult> 
     try {
       list = await source.split.evaluate(loaded.payload, { headers, query: t.query, source: source.name });
     } catch (err) {
-      return { name: t.name, failures: [`split failed: ${(err as Error).message}`] };
+      return { name: t.name, failures: [`split failed: ${errorMessage(err)}`] };
     }
     const arr = list === undefined || list === null ? [] : Array.isArray(list) ? (list as unknown[]) : [list];
     if (arr.length > config.server.maxSplit) return { name: t.name, failures: [`the body holds ${arr.length} events; at most ${config.server.maxSplit} (server.maxSplit)`] };

@@ -7,6 +7,7 @@ import { identify } from '../ingress/event.js';
 import { type createRedactor } from '../observe/redact.js';
 import { loadForCommand, paint, readPayloadFile, type IO } from './io.js';
 import { renderRequest, requestJson } from './render.js';
+import { errorMessage } from '../lib/errors.js';
 
 export interface TryOptions {
   config: string;
@@ -56,7 +57,7 @@ export async function tryCommand(opts: TryOptions, outer: IO): Promise<number> {
     try {
       list = await source.split.evaluate(loaded.payload, { headers, query: opts.query, source: source.name });
     } catch (err) {
-      io.err(`split failed: ${redact.text((err as Error).message)}`);
+      io.err(`split failed: ${redact.text(errorMessage(err))}`);
       return 1;
     }
     const arr = list === undefined || list === null ? [] : Array.isArray(list) ? (list as unknown[]) : [list];

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { formatIssue, omittedLine, type ConfigIssue } from './issues.js';
+import { errorMessage } from '../lib/errors.js';
 
 export type CheckOutcome =
   /** Valid: `text` is what was checked (compile exactly this, not a later read). */
@@ -122,7 +123,7 @@ export function checkInThread(file: string, options: CheckOptions): Promise<Chec
   try {
     t = thread ??= startThread(loader, options.maxHeapMb ?? MAX_HEAP_MB);
   } catch (err) {
-    return Promise.resolve({ kind: 'unavailable', reason: `cannot start a thread: ${(err as Error).message}`, ms: ms() });
+    return Promise.resolve({ kind: 'unavailable', reason: `cannot start a thread: ${errorMessage(err)}`, ms: ms() });
   }
   clearTimeout(t.idle);
   const id = nextId++;

@@ -100,7 +100,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
     retentionMs: settings.retentionMs,
     admin: settings.admin,
     defaults,
-    egress: { origins: egress.origins, allow: egress.allow, hosts: egress.hosts, patterns: egress.patterns },
+    egress: { origins: egress.origins, allow: egress.allow },
     sources,
     sourcesByPath,
     targets,

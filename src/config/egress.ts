@@ -26,10 +26,6 @@ export interface Egress {
   /** `scheme://host:port` of each target URL whose scheme, host and port are written literally. */
   readonly origins: ReadonlySet<string>;
   readonly allow: readonly EgressRule[];
-  /** Host names of `origins` and of exact `allow` entries (the host-only check kept for older callers). */
-  readonly hosts: ReadonlySet<string>;
-  /** `.example.com` for each `*.example.com` entry; "" for `*` (same). */
-  readonly patterns: readonly string[];
 }
 
 export const DEFAULT_PORT: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443 };

@@ -1,24 +1,12 @@
 // JSONata expressions and `{{ }}` templates, compiled once at load. A syntax
 // error becomes a config issue positioned at the offending token in the YAML file.
-import jsonata from 'jsonata';
 import type { Node } from 'yaml';
+import { plainExpr, type Bindings, type Expr } from '../lib/jsonata.js';
 import type { ConfigIssue } from './issues.js';
 import type { YamlFile } from './yamldoc.js';
 
-/** Variables bound inside every expression (SPEC §2). */
-export interface Bindings {
-  headers: Readonly<Record<string, string>>;
-  query: Readonly<Record<string, string>>;
-  topic: string;
-  source: string;
-  eventId: string;
-  receivedAt: string;
-}
-
-export interface Expr {
-  readonly text: string;
-  evaluate(input: unknown, bindings: Partial<Bindings>): Promise<unknown>;
-}
+// What a compiled expression is lives in lib/ (verify/ compiles its presets' rules with it too).
+export type { Bindings, Expr };
 
 export interface Template {
   readonly text: string;
@@ -27,14 +15,6 @@ export interface Template {
   /** `url`: values encoded for where they stand; `header`: a line break refused; `text`: values as they are (the kind judges them). */
   render(input: unknown, bindings: Partial<Bindings>, mode: 'url' | 'header' | 'text'): Promise<string>;
 }
-
-/**
- * Limits so one runaway transform cannot stall the worker or exhaust memory:
- * evaluation time, recursion depth and sequence length.
- */
-// JSONata runs on the event loop, so the time limit is also how long one bad
-// transform can hold up everything else: kept short.
-const LIMITS = { timeout: 1000, stack: 500, sequence: 100_000 };
 
 interface JsonataSyntaxError {
   message: string;
@@ -45,36 +25,9 @@ interface JsonataSyntaxError {
 
 export type CompileResult<T> = { ok: true; value: T } | { ok: false; issue: ConfigIssue };
 
-/**
- * Compiled expressions shared by text: routes with the same transform, and the
- * routes a reload leaves unchanged, reuse one compiled JSONata instead of
- * compiling (and holding) it again. Entries are weak: an expression no live
- * config uses any more is collected, and its entry with it. Sharing is safe:
- * evaluation keeps no state in the compiled expression (jsonata ≥ 2.2.2).
- */
-const compiledByText = new Map<string, WeakRef<jsonata.Expression>>();
-const forget = new FinalizationRegistry<string>((text) => {
-  if (compiledByText.get(text)?.deref() === undefined) compiledByText.delete(text);
-});
-
-function compileShared(text: string): jsonata.Expression {
-  const cached = compiledByText.get(text)?.deref();
-  if (cached) return cached;
-  const compiled = jsonata(text, LIMITS);
-  compiledByText.set(text, new WeakRef(compiled));
-  forget.register(compiled, text);
-  return compiled;
-}
-
 /** A template with no `{{ }}`: the text itself (a broker URL shown in attempts). */
 export function staticTemplate(text: string): Template {
   return { text, isStatic: true, render: () => Promise.resolve(text) };
-}
-
-/** An expression written in Switchboard's own code (a preset's rule): a syntax error is a bug, thrown. */
-export function plainExpr(text: string): Expr {
-  const compiled = compileShared(text);
-  return { text, evaluate: (input, bindings) => compiled.evaluate(input, bindings as Record<string, unknown>) };
 }
 
 /**
@@ -83,14 +36,7 @@ export function plainExpr(text: string): Expr {
  */
 export function compileExpr(yaml: YamlFile, node: Node | undefined, label: string, text: string, valueOffset = 0): CompileResult<Expr> {
   try {
-    const compiled = compileShared(text);
-    return {
-      ok: true,
-      value: {
-        text,
-        evaluate: (input, bindings) => compiled.evaluate(input, bindings as Record<string, unknown>),
-      },
-    };
+    return { ok: true, value: plainExpr(text) };
   } catch (err) {
     const e = err as JsonataSyntaxError;
     const at = errorOffset(text, e);

@@ -15,6 +15,7 @@ import { validateSchema } from './schema.js';
 import type { Config } from './types.js';
 import { parseSize } from './units.js';
 import { YamlFile } from './yamldoc.js';
+import { errorMessage } from '../lib/errors.js';
 
 /** The largest config file read, unless SWITCHBOARD_MAX_CONFIG_SIZE says otherwise. */
 export const DEFAULT_MAX_CONFIG_BYTES = 1024 * 1024;
@@ -83,7 +84,7 @@ function loadChecked(file: string, text: string, env: NodeJS.ProcessEnv, limits:
     yaml = new YamlFile(file, text);
   } catch (err) {
     // Nesting deep enough to exhaust the parser's stack is a file problem, not a crash.
-    return { issues: [{ file, line: 1, col: 1, message: `cannot parse the file: ${(err as Error).message}`, severity: 'error' }] };
+    return { issues: [{ file, line: 1, col: 1, message: `cannot parse the file: ${errorMessage(err)}`, severity: 'error' }] };
   }
   const syntax = yaml.syntaxIssues();
   // Past a syntax error the document's shape is a guess: report just those.
@@ -94,7 +95,7 @@ function loadChecked(file: string, text: string, env: NodeJS.ProcessEnv, limits:
     env$ = interpolate(yaml, env, { ...(limits.files ? { files: new Set(limits.files) } : {}), ...(limits.names ? { names: new Set(limits.names) } : {}) });
     data = yaml.doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    return { issues: [yaml.issueAtOffset(0, `cannot read the document: ${(err as Error).message}`)] };
+    return { issues: [yaml.issueAtOffset(0, `cannot read the document: ${errorMessage(err)}`)] };
   }
   if (data === null || data === undefined) {
     return { issues: [yaml.issueAtOffset(0, 'the file is empty: it needs at least "version: 1", "sources" and "routes"')] };

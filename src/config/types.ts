@@ -1,37 +1,12 @@
 // The compiled config: an immutable value built once per load and passed to
 // everything that needs it. A reload builds a new one and swaps it whole.
 import type { Redactor } from '../observe/redact.js';
-import type { EngineSettings, SignatureIds } from '../verify/engine.js';
-import type { Scheme } from '../verify/types.js';
+import type { VerifySettings } from '../verify/types.js';
 import type { Egress } from './egress.js';
 import type { Expr, Template } from './expr.js';
 import type { TopicMatcher } from './glob.js';
 import type { ConfigIssue } from './issues.js';
 import type { Rate } from './units.js';
-
-export interface VerifySettings {
-  readonly scheme: Scheme;
-  /** Every accepted secret (rotation: any one may match). */
-  readonly secrets: readonly string[];
-  /** The HMAC keys the secrets stand for (decoded by secretEncoding), in the same order. */
-  readonly keys: readonly Buffer[];
-  /** The hmac or signature engine's settings: the preset's with the user's keys over them. */
-  readonly engine?: EngineSettings;
-  /** The token engine's header (lower-cased) and prefix. */
-  readonly token?: { readonly header: string; readonly prefix: string };
-  /** The header that carries the signature or token, whatever its name: masked wherever headers are shown. */
-  readonly header?: string;
-  readonly toleranceMs: number;
-  readonly url?: string;
-  readonly verifyToken?: string;
-  readonly publicKey?: string;
-  readonly username?: string;
-  readonly password?: string;
-  /** bindSignatureToId schemes (Mailgun): which id each recent signature came with. */
-  readonly signatureIds?: SignatureIds;
-  /** Values of the scheme's own keys (`allowSha1`). */
-  readonly options: Readonly<Record<string, unknown>>;
-}
 
 /** A provider probe answered instead of stored: the preset's rules, then the source's own. */
 export interface HandshakeRule {

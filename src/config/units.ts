@@ -1,6 +1,7 @@
 // Human-friendly quantities used in routes.yaml: durations, sizes and rates.
 // Each parser returns undefined for bad input so callers (and the JSON Schema's
 // custom formats) can turn that into a positioned config error.
+import type { Rate } from '../lib/token-bucket.js';
 
 const DURATION_UNITS: Record<string, number> = {
   ms: 1,
@@ -43,12 +44,8 @@ export function parseSize(text: string | number): number | undefined {
   return Math.floor(Number(m[1]) * unit);
 }
 
-export interface Rate {
-  /** How many events are allowed… */
-  count: number;
-  /** …per this many milliseconds. */
-  perMs: number;
-}
+// A rate is what a token bucket (lib/) runs on.
+export type { Rate };
 
 const RATE_UNITS: Record<string, number> = {
   s: 1000,

@@ -1,14 +1,15 @@
 // A source's `verify:` block, `handshake:` rules and `split:` compiled against
 // its scheme's declaration: the preset's settings with the user's keys over
 // them, every problem positioned at its key with a did-you-mean.
+import { plainExpr, type Expr } from '../lib/jsonata.js';
 import { hmac as mac, safeEqualText } from '../verify/crypto.js';
 import { compileSigned, hasTimestamp, parsePublicKey, secretKey, SIGNED_PARTS, SignatureIds, type EngineSettings } from '../verify/engine.js';
 import { CREDENTIAL_KEYS, type ENGINE_KEYS } from '../verify/keys.js';
 import { schemes } from '../verify/registry.js';
 import type { AsymmetricAlgorithm, HeaderFormat, HmacAlgorithm, HmacDefaults, SecretEncoding, SignatureEncoding, TimestampFormat } from '../verify/spec.js';
+import type { VerifySettings } from '../verify/types.js';
 import { hint } from './didyoumean.js';
-import { plainExpr, type Expr } from './expr.js';
-import type { HandshakeRule, VerifySettings } from './types.js';
+import type { HandshakeRule } from './types.js';
 import { parseDuration } from './units.js';
 import type { PathSegment } from './yamldoc.js';
 

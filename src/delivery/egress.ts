@@ -96,23 +96,3 @@ export function addressRefusal(ip: string, allowed: readonly Network[]): string 
   if (!why || allowed.some((n) => inNetwork(a, n))) return undefined;
   return `${why} address`;
 }
-
-export function hostOf(url: string): string {
-  try {
-    return new URL(url).hostname.toLowerCase();
-  } catch {
-    return url;
-  }
-}
-
-/**
- * The old host-only check, kept for callers not yet moved to egressRefusal():
- * a host named anywhere in the config. It is looser than the rules above, which
- * Sender.send applies to every call and every redirect hop regardless.
- */
-export function egressAllowed(host: string, config: Config): boolean {
-  const address = parseAddress(host);
-  if (address)
-    return config.egress.hosts.has(bareHost(host)) || config.egress.allow.some((r) => r.host.kind === 'network' && inNetwork(address, r.host.network)) || config.egress.patterns.includes('');
-  return config.egress.hosts.has(host) || config.egress.patterns.some((suffix) => host.endsWith(suffix));
-}

@@ -23,6 +23,7 @@ import type { AttemptRecord, ClaimedDelivery, ClaimShares, Outcome, Store } from
 import { deliver } from './deliver.js';
 import { SharedLimits, TargetLimits } from './limits.js';
 import type { Sender } from './sender.js';
+import { errorMessage } from '../lib/errors.js';
 
 export interface WorkerOptions {
   store: Store;
@@ -221,7 +222,7 @@ export class Worker {
         else if (this.waitingOn.size > 0) full = true;
       } while (this.again && !this.stopped);
     } catch (err) {
-      this.opts.log.error({ err: (err as Error).message }, 'worker could not claim deliveries; retrying');
+      this.opts.log.error({ err: errorMessage(err) }, 'worker could not claim deliveries; retrying');
     } finally {
       this.ticking = false;
       await this.schedule(full);
@@ -245,7 +246,7 @@ export class Worker {
   /** The heartbeat: the leases on the deliveries held, and on the targets' shared slots held for their calls. */
   private beat(): void {
     void this.renew();
-    this.limits.renew().catch((err: unknown) => this.opts.log.warn({ err: (err as Error).message }, 'could not renew target slot leases'));
+    this.limits.renew().catch((err: unknown) => this.opts.log.warn({ err: errorMessage(err) }, 'could not renew target slot leases'));
   }
 
   /** One renewal at a time for every delivery held; what comes back missing is marked lost. */
@@ -266,7 +267,7 @@ export class Worker {
         }
       })
       .catch((err: unknown) => {
-        this.opts.log.warn({ err: (err as Error).message, held: ids.length }, 'could not renew delivery leases; calls that would outlive them wait');
+        this.opts.log.warn({ err: errorMessage(err), held: ids.length }, 'could not renew delivery leases; calls that would outlive them wait');
       })
       .finally(() => {
         this.renewing = undefined;
@@ -294,7 +295,7 @@ export class Worker {
     this.held.set(id, { leaseUntil, lost: false });
     if (target !== undefined) this.busy.set(target, (this.busy.get(target) ?? 0) + 1);
     const p = this.run(c)
-      .catch((err: unknown) => this.opts.log.error({ delivery: id, err: (err as Error).message }, 'could not record the delivery; it will be retried after its lease'))
+      .catch((err: unknown) => this.opts.log.error({ delivery: id, err: errorMessage(err) }, 'could not record the delivery; it will be retried after its lease'))
       .finally(() => {
         this.held.delete(id);
         this.inFlight.delete(p);

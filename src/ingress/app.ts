@@ -17,6 +17,7 @@ import { handshakeReply, identify } from './event.js';
 import type { IncomingMessage } from 'node:http';
 import { readBody, readNodeBody } from './read-body.js';
 import type { RejectionLog } from './rejections.js';
+import { errorMessage } from '../lib/errors.js';
 
 export interface IngressDeps {
   /** The live config; read once per request, so a reload never changes a request midway. */
@@ -131,7 +132,7 @@ export function ingressApp(deps: IngressDeps): Hono {
             routes: [],
           });
         } catch (err) {
-          deps.log.error({ source: source.name, err: shorten(redact.text((err as Error).message)) }, 'store failed: handshake not recorded');
+          deps.log.error({ source: source.name, err: shorten(redact.text(errorMessage(err))) }, 'store failed: handshake not recorded');
           return c.json({ error: 'store unavailable, retry later' }, 503, { 'Retry-After': '5' });
         }
       }
@@ -226,7 +227,7 @@ export function ingressApp(deps: IngressDeps): Hono {
     } catch (err) {
       // Never 200 for what was not committed: the sender will retry.
       deps.metrics?.webhook(source.name, matched, who.topic, 'store_error');
-      deps.log.error({ source: source.name, err: shorten(redact.text((err as Error).message)) }, 'store failed: webhook not accepted');
+      deps.log.error({ source: source.name, err: shorten(redact.text(errorMessage(err))) }, 'store failed: webhook not accepted');
       return c.json({ error: 'store unavailable, retry later' }, 503, { 'Retry-After': '5' });
     }
 
@@ -261,7 +262,7 @@ export function ingressApp(deps: IngressDeps): Hono {
           body = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
         } catch (err) {
           // The event is stored; a broken reply template must not turn that into a failure the sender retries.
-          deps.log.warn({ source: source.name, err: shorten(redact.text((err as Error).message)) }, 'respond.body failed; answered with an empty body');
+          deps.log.warn({ source: source.name, err: shorten(redact.text(errorMessage(err))) }, 'respond.body failed; answered with an empty body');
         }
       }
       return send(c, { status: source.respond.status, headers: source.respond.headers, body });
@@ -290,7 +291,7 @@ export function ingressApp(deps: IngressDeps): Hono {
     try {
       items = await source.split!.evaluate(req.payload, { headers: req.headers, query: req.query, source: source.name });
     } catch (err) {
-      return refuse(400, 'bad_body', `split: ${(err as Error).message}`);
+      return refuse(400, 'bad_body', `split: ${errorMessage(err)}`);
     }
     const list = items === undefined || items === null ? [] : Array.isArray(items) ? (items as unknown[]) : [items];
     if (list.length > config.server.maxSplit) return refuse(413, 'too_many_events', `the body holds ${list.length} events; at most ${config.server.maxSplit} (server.maxSplit)`);
@@ -324,7 +325,7 @@ export function ingressApp(deps: IngressDeps): Hono {
       results = await deps.store.ingestMany(events);
     } catch (err) {
       events.forEach((e, i) => deps.metrics?.webhook(source.name, matchedPer[i]!, e.topic, 'store_error'));
-      deps.log.error({ source: source.name, err: shorten(redact.text((err as Error).message)) }, 'store failed: webhook not accepted');
+      deps.log.error({ source: source.name, err: shorten(redact.text(errorMessage(err))) }, 'store failed: webhook not accepted');
       return c.json({ error: 'store unavailable, retry later' }, 503, { 'Retry-After': '5' });
     }
     if (results.some((r) => r.deliveries > 0)) deps.onAccepted?.();

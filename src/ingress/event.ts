@@ -4,6 +4,7 @@
 import type { HandshakeRule, Source } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
 import type { Reply } from '../verify/types.js';
+import { errorMessage } from '../lib/errors.js';
 
 export interface IncomingRequest {
   /** Lower-cased header names. */
@@ -29,7 +30,7 @@ export async function identify(source: Source, req: IncomingRequest): Promise<Ev
     try {
       topic = scalarText(await source.topic.evaluate(req.payload, bindings));
     } catch (err) {
-      problems.push(`topic expression failed: ${(err as Error).message}`);
+      problems.push(`topic expression failed: ${errorMessage(err)}`);
     }
   } else topic = await source.verify.scheme.topic?.(view);
   let deliveryId: string | undefined;
@@ -37,7 +38,7 @@ export async function identify(source: Source, req: IncomingRequest): Promise<Ev
     try {
       deliveryId = scalarText(await source.id.evaluate(req.payload, bindings));
     } catch (err) {
-      problems.push(`id expression failed: ${(err as Error).message}`);
+      problems.push(`id expression failed: ${errorMessage(err)}`);
     }
   } else deliveryId = await source.verify.scheme.id?.(view);
   return { topic: topic ?? '', ...(deliveryId ? { deliveryId } : {}), problems };
@@ -85,7 +86,7 @@ export async function handshakeReply(
       if (!hasType && body !== '') headers['Content-Type'] = isText ? 'text/plain; charset=utf-8' : 'application/json';
       return { status: rule.status, headers, body, ...(rule.record !== undefined ? { record: rule.record } : {}) };
     } catch (err) {
-      const message = (err as Error).message.slice(0, 200);
+      const message = errorMessage(err).slice(0, 200);
       log?.warn({ source: source.name, rule: rule.when.text.slice(0, 80), err: redact ? redact.text(message) : message }, 'handshake rule failed');
     }
   }

@@ -3,6 +3,7 @@
 // chunked body is cut off as soon as it passes it.
 
 import type { IncomingMessage } from 'node:http';
+import { errorMessage } from '../lib/errors.js';
 
 export type BodyRead = { ok: true; body: Buffer } | { ok: false; tooLarge: true } | { ok: false; tooLarge: false; error: string };
 
@@ -25,7 +26,7 @@ export async function readBody(req: Request, maxBytes: number): Promise<BodyRead
       chunks.push(value);
     }
   } catch (err) {
-    return { ok: false, tooLarge: false, error: (err as Error).message };
+    return { ok: false, tooLarge: false, error: errorMessage(err) };
   }
   return { ok: true, body: Buffer.concat(chunks, size) };
 }
@@ -47,7 +48,7 @@ export async function readNodeBody(req: IncomingMessage, maxBytes: number): Prom
       chunks.push(b);
     }
   } catch (err) {
-    return { ok: false, tooLarge: false, error: (err as Error).message };
+    return { ok: false, tooLarge: false, error: errorMessage(err) };
   }
   return { ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) };
 }

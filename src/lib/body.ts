@@ -1,5 +1,6 @@
 // Webhook bodies: the raw bytes are kept (signatures are computed over them);
 // the parsed payload is what topics, filters and transforms see.
+import { errorMessage } from './errors.js';
 
 export type BodyKind = 'json' | 'form' | 'text' | 'binary';
 
@@ -80,7 +81,7 @@ function parseJson(text: string): ParsedBody {
   try {
     return { ok: true, kind: 'json', payload: JSON.parse(text) as unknown };
   } catch (err) {
-    const message = err instanceof RangeError ? 'nested too deeply' : (err as Error).message;
+    const message = err instanceof RangeError ? 'nested too deeply' : errorMessage(err);
     return { ok: false, error: `body is not valid JSON: ${message}` };
   }
 }

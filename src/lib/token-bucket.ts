@@ -1,6 +1,12 @@
 // A token bucket: `count` per `perMs`, bursts up to `count`. Used for a
 // source's `rateLimit` (and, later, a target's).
-import type { Rate } from '../config/units.js';
+
+export interface Rate {
+  /** How many events are allowed… */
+  count: number;
+  /** …per this many milliseconds. */
+  perMs: number;
+}
 
 export class TokenBucket {
   private tokens: number;

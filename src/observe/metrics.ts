@@ -1,6 +1,7 @@
 // Prometheus metrics (GET /metrics). Counters are bumped where things happen;
-// queue figures are read from the store at scrape time, so they are right even
-// with several processes on one database.
+// queue figures are read at scrape time through the function the server passes
+// in (the store's queueStats), so they are right even with several processes on
+// one database.
 //
 // Every label value comes from the config or from a fixed list (SPEC §8): source,
 // route and target names; a topic only as the route pattern it matched (or
@@ -11,7 +12,6 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { compileTopics, type TopicMatcher } from '../config/glob.js';
 import type { Route } from '../config/types.js';
 import type { RejectReason } from '../verify/types.js';
-import type { Store } from '../store/types.js';
 
 export type WebhookOutcome = 'accepted' | 'duplicate' | 'rejected' | 'handshake' | 'store_error';
 export type DeliveryOutcome = 'succeeded' | 'filtered' | 'dead' | 'retry' | 'cancelled';
@@ -80,6 +80,14 @@ export function topicLabel(routes: readonly Route[], topic: string): string {
   return OTHER_TOPIC;
 }
 
+/** The queue figures the gauges show (the store's QueueStats). */
+export interface QueueFigures {
+  readonly pending: number;
+  readonly dead: number;
+  /** Seconds since the oldest pending delivery was created (0 when none). */
+  readonly oldestPendingAgeSeconds: number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly webhooks = new Counter({
@@ -120,12 +128,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(store: Store) {
+  /** `queueStats`: reads the queue figures now (called at most once per scrape). */
+  constructor(queueStats: () => Promise<QueueFigures>) {
     collectDefaultMetrics({ register: this.registry });
-    let cached: Promise<Awaited<ReturnType<Store['queueStats']>>> | undefined;
+    let cached: Promise<QueueFigures> | undefined;
     // One store query per scrape, shared by the three gauges.
-    const stats = () => (cached ??= store.queueStats(Date.now()).finally(() => setTimeout(() => (cached = undefined), 0)));
-    const gauge = (name: string, help: string, pick: (s: Awaited<ReturnType<Store['queueStats']>>) => number) =>
+    const stats = () => (cached ??= queueStats().finally(() => setTimeout(() => (cached = undefined), 0)));
+    const gauge = (name: string, help: string, pick: (s: QueueFigures) => number) =>
       new Gauge({
         name,
         help,

@@ -15,6 +15,7 @@ import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Logger } from './log.js';
 import { VERSION } from '../version.js';
+import { errorMessage } from '../lib/errors.js';
 
 /**
  * Where the receipt span's traceparent is kept: in the event's stored headers,
@@ -109,7 +110,7 @@ export async function startTracing(env: NodeJS.ProcessEnv, log: Logger): Promise
       log.info({ endpoint: safeUrl(tracesUrl(env) ?? ''), service: serviceName(env) }, 'traces: sending spans over OTLP/HTTP');
     } catch (err) {
       // Traces must never stop webhooks: the server runs without them.
-      log.warn({ err: (err as Error).message }, 'traces: OpenTelemetry could not be started; running without traces');
+      log.warn({ err: errorMessage(err) }, 'traces: OpenTelemetry could not be started; running without traces');
     }
   })();
   await starting;

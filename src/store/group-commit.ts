@@ -4,6 +4,7 @@
 // each item is retried alone, so one bad item does not fail the others.
 // `commit` may be synchronous (SQLite) or return a promise (PostgreSQL).
 import { StoreError } from './types.js';
+import { errorMessage } from '../lib/errors.js';
 
 export class GroupCommit<T, R> {
   private queue: { item: T; resolve: (r: R) => void; reject: (e: Error) => void }[] = [];
@@ -61,7 +62,7 @@ export class GroupCommit<T, R> {
   }
 
   private asStoreError(err: unknown): StoreError {
-    return err instanceof StoreError ? err : new StoreError(`${this.what}: ${(err as Error).message}`);
+    return err instanceof StoreError ? err : new StoreError(`${this.what}: ${errorMessage(err)}`);
   }
 }
 

@@ -28,6 +28,7 @@ import {
   type StoredDelivery,
   type StoredEvent,
 } from './types.js';
+import { errorMessage } from '../lib/errors.js';
 
 /** Versioned schema changes, applied in order under an advisory lock (several processes may start at once). */
 const MIGRATIONS: readonly string[] = [
@@ -140,7 +141,7 @@ export class PostgresStore implements Store {
       await store.migrate(schema);
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw new StoreError(`cannot open PostgreSQL store: ${(err as Error).message}`);
+      throw new StoreError(`cannot open PostgreSQL store: ${errorMessage(err)}`);
     }
     return store;
   }
@@ -176,7 +177,7 @@ export class PostgresStore implements Store {
     try {
       client = await this.pool.connect();
     } catch (err) {
-      throw new StoreError(`${what}: ${(err as Error).message}`);
+      throw new StoreError(`${what}: ${errorMessage(err)}`);
     }
     try {
       await client.query('BEGIN');
@@ -185,7 +186,7 @@ export class PostgresStore implements Store {
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw err instanceof StoreError ? err : new StoreError(`${what}: ${(err as Error).message}`);
+      throw err instanceof StoreError ? err : new StoreError(`${what}: ${errorMessage(err)}`);
     } finally {
       client.release();
     }
@@ -196,7 +197,7 @@ export class PostgresStore implements Store {
     try {
       return (await this.pool.query<R>(name ? { name, text: sql, values: params } : { text: sql, values: params })).rows;
     } catch (err) {
-      throw new StoreError(`${what}: ${(err as Error).message}`, { cause: err });
+      throw new StoreError(`${what}: ${errorMessage(err)}`, { cause: err });
     }
   }
 

@@ -33,6 +33,7 @@ import {
   type StoredDelivery,
   type StoredEvent,
 } from './types.js';
+import { errorMessage } from '../lib/errors.js';
 
 /** Versioned schema changes, applied in order; PRAGMA user_version records how far a file is. */
 const MIGRATIONS: readonly string[] = [
@@ -115,11 +116,6 @@ function pickShares(listed: ReadonlyMap<string, ClaimShares['routes'][number]>, 
 /** Past this many routes with room, looking behind a clogged queue is one scan that skips the full routes, not a query per route. */
 const PER_ROUTE_QUERIES = 64;
 
-export interface SqliteOptions {
-  /** `sqlite:<path>`, `sqlite::memory:`; `?synchronous=full` for power-loss durability. */
-  url: string;
-}
-
 export function parseSqliteUrl(url: string): { path: string; synchronous: 'NORMAL' | 'FULL' } {
   const rest = url.slice('sqlite:'.length);
   const [path, query] = rest.split('?') as [string, string | undefined];
@@ -161,7 +157,7 @@ export class SqliteStore implements Store {
       this.db = new Database(path);
     } catch (err) {
       this.lock?.close();
-      throw new StoreError(`cannot open SQLite store at ${path}: ${(err as Error).message}`);
+      throw new StoreError(`cannot open SQLite store at ${path}: ${errorMessage(err)}`);
     }
     try {
       this.db.pragma('journal_mode = WAL');
@@ -558,7 +554,7 @@ export class SqliteStore implements Store {
     try {
       return fn();
     } catch (err) {
-      throw new StoreError(`store operation failed: ${(err as Error).message}`);
+      throw new StoreError(`store operation failed: ${errorMessage(err)}`);
     }
   }
 
@@ -610,7 +606,7 @@ function lockStore(path: string): Database.Database {
   try {
     db = new Database(lockPath);
   } catch (err) {
-    throw new StoreError(`cannot open the SQLite store's lock file ${lockPath}: ${(err as Error).message}`);
+    throw new StoreError(`cannot open the SQLite store's lock file ${lockPath}: ${errorMessage(err)}`);
   }
   const inUse = (holder: LockHolder | undefined) => {
     const who = holder ? `pid ${holder.pid} on ${holder.host}, since ${new Date(holder.since).toISOString()}` : 'its pid could not be read';
@@ -641,7 +637,7 @@ function lockStore(path: string): Database.Database {
       }
       error = inUse(holder);
     } else if (!(err instanceof StoreError)) {
-      error = new StoreError(`cannot lock the SQLite store with ${lockPath}: ${(err as Error).message}`);
+      error = new StoreError(`cannot lock the SQLite store with ${lockPath}: ${errorMessage(err)}`);
     }
     db.close();
     throw error;

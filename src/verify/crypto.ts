@@ -1,7 +1,6 @@
 // Signature primitives shared by the schemes. Every comparison of a secret or
 // a signature is constant-time.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { VerifySettings } from '../config/types.js';
 import { OK, reject, type SignedRequest, type Verdict } from './types.js';
 
 export type Algorithm = 'sha1' | 'sha256' | 'sha512';
@@ -38,19 +37,6 @@ export function decode(text: string, encoding: Encoding): Buffer | undefined {
   return b;
 }
 
-/**
- * A signed timestamp (seconds since the epoch; milliseconds accepted too) must
- * be within `toleranceMs` of now, either way: old ones are replays, future ones
- * are forged or from a badly wrong clock.
- */
-export function checkTimestamp(text: string | undefined, now: number, toleranceMs: number): Verdict {
-  if (text === undefined || text === '') return reject('missing timestamp');
-  if (!/^\d{1,16}$/.test(text.trim())) return reject('timestamp outside tolerance');
-  const n = Number(text.trim());
-  const ms = n > 1e12 ? n : n * 1000;
-  return Math.abs(now - ms) <= toleranceMs ? OK : reject('timestamp outside tolerance');
-}
-
 export interface HmacHeaderSpec {
   header: string;
   prefix: string;
@@ -71,18 +57,4 @@ export function verifyHmacHeader(req: SignedRequest, secrets: readonly string[],
   let ok = false;
   for (const secret of secrets) if (safeEqual(hmac(spec.algorithm, secret, ...message), given)) ok = true;
   return ok ? OK : reject('signature mismatch');
-}
-
-/**
- * The schemes that sign just the raw body into one header (GitHub, Meta,
- * Intercom, Shopify): their verify, and the header `send` puts on a body.
- */
-export function bodyHmac(spec: Omit<HmacHeaderSpec, 'message'>) {
-  const full: HmacHeaderSpec = { ...spec, message: (r) => [r.rawBody] };
-  return {
-    verify: (req: SignedRequest, s: VerifySettings): Verdict => verifyHmacHeader(req, s.secrets, full),
-    signature: (body: Buffer, s: VerifySettings): Record<string, string> => ({
-      [spec.header]: `${spec.prefix}${hmac(spec.algorithm, s.secrets[0]!, body).toString(spec.encoding)}`,
-    }),
-  };
 }

@@ -4,11 +4,10 @@
 // at load; verifying is a few lookups, one HMAC per secret and constant-time
 // comparisons.
 import { createPublicKey, sign as signAsymmetric, verify as verifyAsymmetric, type KeyObject } from 'node:crypto';
-import type { VerifySettings } from '../config/types.js';
 import { field } from './types.js';
 import { decode as decodeStrict, hmac, safeEqual, safeEqualText } from './crypto.js';
 import type { AsymmetricAlgorithm, HeaderFormat, HmacAlgorithm, SecretEncoding, SignatureEncoding, TimestampFormat } from './spec.js';
-import { OK, reject, type SignContext, type SignedRequest, type Verdict } from './types.js';
+import { OK, reject, type SignContext, type SignedRequest, type Verdict, type VerifySettings } from './types.js';
 
 export type SignedPart =
   | { readonly kind: 'text'; readonly text: string }

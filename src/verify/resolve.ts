@@ -1,9 +1,10 @@
 // Turns a scheme's declaration (spec.ts) into what the server runs: its
 // verify and sign functions by engine, and its topic and id rules.
-import { plainExpr, type Expr } from '../config/expr.js';
+import { plainExpr, type Expr } from '../lib/jsonata.js';
 import { cannotSign, signHmac, verifyBasic, verifyHmac, verifyPublicKey, verifyToken } from './engine.js';
 import type { Extract, PresetSpec } from './spec.js';
 import { OK, text, type EventView, type Scheme } from './types.js';
+import { errorMessage } from '../lib/errors.js';
 
 export function engineOf(spec: PresetSpec): Scheme['engine'] {
   const engines = (['hmac', 'signature', 'token', 'basic', 'none'] as const).filter((e) => spec[e] !== undefined);
@@ -55,7 +56,7 @@ export function extractor(x: Extract, what: string, scheme: string): (e: EventVi
       // With the same time, depth and size limits as every user expression.
       compiled = plainExpr(x.expr);
     } catch (err) {
-      throw new Error(`scheme ${scheme}: ${what} expression does not compile: ${(err as Error).message}`);
+      throw new Error(`scheme ${scheme}: ${what} expression does not compile: ${errorMessage(err)}`);
     }
     return async (e) => {
       try {

@@ -3,8 +3,7 @@
 // come the JSON Schema's `verify` block, the README's tables, `switchboard
 // schemes`, the vector tests and `switchboard send`'s signing — so adding a
 // provider is one file and one registry line.
-import type { VerifySettings } from '../config/types.js';
-import type { EventView, Reply, SignContext, SignedRequest, Verdict } from './types.js';
+import type { EventView, Reply, SignContext, SignedRequest, Verdict, VerifySettings } from './types.js';
 
 export type HmacAlgorithm = 'sha1' | 'sha256' | 'sha512';
 export type AsymmetricAlgorithm = 'ed25519' | 'ecdsa-p256-sha256' | 'rsa-sha256';

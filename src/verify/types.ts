@@ -2,8 +2,33 @@
 // one line in registry.ts. A scheme knows which `verify:` keys it needs, how to
 // check a request is genuine, any handshake its provider requires, and how its
 // provider names events (topic) and deliveries (id).
-import type { VerifySettings } from '../config/types.js';
+import type { EngineSettings, SignatureIds } from './engine.js';
 import type { PresetSpec } from './spec.js';
+
+/** A source's compiled `verify:` block: what its scheme checks requests with. */
+export interface VerifySettings {
+  readonly scheme: Scheme;
+  /** Every accepted secret (rotation: any one may match). */
+  readonly secrets: readonly string[];
+  /** The HMAC keys the secrets stand for (decoded by secretEncoding), in the same order. */
+  readonly keys: readonly Buffer[];
+  /** The hmac or signature engine's settings: the preset's with the user's keys over them. */
+  readonly engine?: EngineSettings;
+  /** The token engine's header (lower-cased) and prefix. */
+  readonly token?: { readonly header: string; readonly prefix: string };
+  /** The header that carries the signature or token, whatever its name: masked wherever headers are shown. */
+  readonly header?: string;
+  readonly toleranceMs: number;
+  readonly url?: string;
+  readonly verifyToken?: string;
+  readonly publicKey?: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** bindSignatureToId schemes (Mailgun): which id each recent signature came with. */
+  readonly signatureIds?: SignatureIds;
+  /** Values of the scheme's own keys (`allowSha1`). */
+  readonly options: Readonly<Record<string, unknown>>;
+}
 
 /** What a scheme sees of an incoming request. Header names are lower-cased. */
 export interface EventView {

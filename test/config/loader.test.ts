@@ -234,12 +234,15 @@ describe('bad input: one clear, positioned error each', () => {
   it('egress: hosts of target URLs are allowed, plus egress.allow; a templated host warns when the list is empty', () => {
     const text = MINIMAL.replace('url: http://127.0.0.1:9/sink', 'url: https://Hooks.Example.com:8443/x/{{ id }}') + '  - { name: dyn, source: github, target: { url: "{{ callback }}" } }\n';
     const { config, lines } = load(text);
-    expect([...config!.egress.hosts]).toEqual(['hooks.example.com']);
+    expect([...config!.egress.origins]).toEqual(['https://hooks.example.com:8443']);
     expect(lines).toEqual(['routes.yaml:14:49: warning: routes[1].target.url: its host comes from a template, and egress.allow is empty: every call would be refused']);
     const allowed = load(`${text}egress: { allow: [api.partner.io, "*.example.net", "https://x.example.org/path"] }\n`);
     expect(allowed.lines).toEqual([]);
-    expect([...allowed.config!.egress.hosts].sort()).toEqual(['api.partner.io', 'hooks.example.com', 'x.example.org']);
-    expect(allowed.config!.egress.patterns).toEqual(['.example.net']);
+    expect(allowed.config!.egress.allow.map((r) => r.host)).toEqual([
+      { kind: 'name', name: 'api.partner.io' },
+      { kind: 'suffix', suffix: '.example.net' },
+      { kind: 'name', name: 'x.example.org' },
+    ]);
   });
 
   it('target signing: the secret must be a Standard Webhooks secret', () => {

@@ -5,7 +5,7 @@
 // node:crypto from the documented recipe, never with Switchboard's signer.
 import { createHmac, generateKeyPairSync, sign as pkSign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { VerifySettings } from '../../src/config/types.js';
+import type { VerifySettings } from '../../src/verify/types.js';
 import type { SignedRequest } from '../../src/verify/types.js';
 import { load } from '../helpers/config.js';
 

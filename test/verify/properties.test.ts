@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { VerifySettings } from '../../src/config/types.js';
+import type { VerifySettings } from '../../src/verify/types.js';
 import { SPECS, schemes } from '../../src/verify/registry.js';
 import { signProblem } from '../../src/verify/resolve.js';
 import type { SignedRequest } from '../../src/verify/types.js';

@@ -30,8 +30,6 @@ for (const k of kinds.values()) {
 /** Where calls may go, gathered while targets compile. */
 export interface EgressCollector {
   readonly origins: Set<string>;
-  readonly hosts: Set<string>;
-  readonly patterns: string[];
   readonly allow: EgressRule[];
   /** Target URLs whose host is a template (a warning when egress.allow is empty). */
   readonly templatedHosts: PathSegment[][];
@@ -39,15 +37,12 @@ export interface EgressCollector {
 
 /** egress.allow, parsed; the targets add their own origins as they compile. */
 export function compileEgressAllow(ctx: CompileContext, raw: RawConfig): EgressCollector {
-  const egress: EgressCollector = { origins: new Set(), hosts: new Set(), patterns: [], allow: [], templatedHosts: [] };
+  const egress: EgressCollector = { origins: new Set(), allow: [], templatedHosts: [] };
   (isObject(raw.egress) && Array.isArray(raw.egress.allow) ? raw.egress.allow : []).forEach((entry, i) => {
     if (typeof entry !== 'string') return;
     const rule = parseAllowEntry(entry);
     if (typeof rule === 'string') return void ctx.error(['egress', 'allow', i], `egress.allow[${i}]: ${rule}`);
     egress.allow.push(rule);
-    if (rule.host.kind === 'name') egress.hosts.add(rule.host.name);
-    else if (rule.host.kind === 'suffix') egress.patterns.push(rule.host.suffix);
-    else if (rule.host.kind === 'any') egress.patterns.push('');
   });
   return egress;
 }
@@ -86,10 +81,8 @@ export function targetCompiler(ctx: CompileContext, defaults: Config['defaults']
       if (tpl) headers.push([header, tpl]);
     }
     const origin = typeof t.url === 'string' ? literalOrigin(t.url) : undefined;
-    if (origin) {
-      egress.origins.add(origin);
-      egress.hosts.add(new URL(origin).hostname.replace(/^\[(.*)\]$/, '$1'));
-    } else if (url) egress.templatedHosts.push([...at, 'url']);
+    if (origin) egress.origins.add(origin);
+    else if (url) egress.templatedHosts.push([...at, 'url']);
     let sign: Target['sign'];
     const urlPw = typeof t.url === 'string' ? urlPassword(t.url) : undefined;
     if (urlPw) ctx.secrets.add(urlPw);

@@ -15,7 +15,8 @@
 // on the next publish (the connection itself survives a channel error).
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { PublishError, type Confirmation, type KindProblem, type Message, type TargetKind } from './types.js';
-import { deadline, messageOf } from './util.js';
+import { deadline } from './util.js';
+import { errorMessage } from '../../lib/errors.js';
 
 export interface AmqpSettings {
   readonly url: string;
@@ -149,7 +150,7 @@ export const amqp: TargetKind<AmqpSettings, AmqpConnection> = {
     );
     const model = await deadline(
       opening.catch((err: unknown) => {
-        const m = messageOf(err);
+        const m = errorMessage(err);
         // amqplib drops the broker's reason when it refuses connection.open: that is the vhost.
         if (/^Expected ConnectionOpenOk; got <ConnectionClose/.test(m))
           throw new Error(`AMQP connect failed: the broker refused vhost ${JSON.stringify(vhostOf(new URL(settings.url)))} (it does not exist, or the user may not use it)`);
@@ -296,8 +297,8 @@ function failure(conn: AmqpConnection, state: ChannelState, err: unknown): Error
     if (reason.code === 403 || reason.code === 406) return new PublishError(`the broker refused the publish: ${text}`, true);
     return new Error(`the broker closed the channel: ${text}`);
   }
-  if (conn.broken) return new Error(`connection lost before the broker confirmed: ${messageOf(conn.broken)}`);
-  const m = messageOf(err);
+  if (conn.broken) return new Error(`connection lost before the broker confirmed: ${errorMessage(conn.broken)}`);
+  const m = errorMessage(err);
   if (m === 'message nacked') return new Error('the broker nacked the message (negative publisher confirm)');
   if (m === 'channel closed' || /Channel closed|Channel closing|Connection closed/i.test(m)) return new Error('the channel closed before the broker confirmed');
   return new Error(m);

@@ -14,6 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { PublishError, type KindProblem, type TargetKind } from './types.js';
+import { errorMessage } from '../../lib/errors.js';
 
 export interface ExecSettings {
   /** argv[0] (a path, or a name looked up in the child's PATH) and the argument templates. */
@@ -125,7 +126,7 @@ export const exec: TargetKind<ExecSettings, undefined> = {
         windowsHide: true,
       });
     } catch (err) {
-      throw new PublishError(`cannot run ${file}: ${(err as Error).message}`, true);
+      throw new PublishError(`cannot run ${file}: ${errorMessage(err)}`, true);
     }
     const out = new Excerpt();
     const errs = new Excerpt();

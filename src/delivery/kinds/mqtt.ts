@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import { PublishError, type Confirmation, type KindKey, type KindProblem, type Message, type TargetKind } from './types.js';
+import { errorMessage } from '../../lib/errors.js';
 
 export interface MqttSettings {
   readonly host: string;
@@ -171,10 +172,6 @@ function compile(raw: Readonly<Record<string, unknown>>): MqttSettings | { probl
   return { ...url, topic, qos: 1, retain: raw.retain === true, protocolVersion };
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function reasonCode(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'number' ? code : undefined;
@@ -209,7 +206,7 @@ async function connect(settings: MqttSettings, timeoutMs: number): Promise<MqttC
   const conn: MqttConnection = { client, waiting: new Set(), acks: new Map() };
   // Listeners for the connection's whole life: an 'error' without one would crash the process.
   client.on('error', (err) => {
-    conn.lastError = errorText(err);
+    conn.lastError = errorMessage(err);
   });
   client.on('close', () => {
     const err = new PublishError(`${where}: the connection was lost before the PUBACK${conn.lastError ? ` (${conn.lastError})` : ''}`);
@@ -230,7 +227,7 @@ async function connect(settings: MqttSettings, timeoutMs: number): Promise<MqttC
       const onConnect = () => finish();
       const onError = (err: Error) => {
         const code = reasonCode(err);
-        let text = `${where}: ${errorText(err)}`;
+        let text = `${where}: ${errorMessage(err)}`;
         if (code === 1 || code === 132) text += settings.protocolVersion === 5 ? ' (the broker does not speak MQTT 5: set version: 3.1.1)' : '';
         finish(new PublishError(text, code !== undefined && PERMANENT_CONNACK.has(code)));
       };
@@ -307,8 +304,8 @@ async function publish(conn: MqttConnection, msg: Message, settings: MqttSetting
   } catch (err) {
     if (err instanceof PublishError) throw err;
     const code = reasonCode(err);
-    if (code !== undefined) throw new PublishError(`${where}: the broker refused the message: ${errorText(err)} (reason code 0x${code.toString(16)})`, PERMANENT_PUBACK.has(code));
-    throw new PublishError(`${where}: publish failed: ${errorText(err)}`);
+    if (code !== undefined) throw new PublishError(`${where}: the broker refused the message: ${errorMessage(err)} (reason code 0x${code.toString(16)})`, PERMANENT_PUBACK.has(code));
+    throw new PublishError(`${where}: publish failed: ${errorMessage(err)}`);
   } finally {
     clearTimeout(timer);
     timer = undefined;

@@ -16,6 +16,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { PublishError, type Confirmation, type KindKey, type KindProblem, type Message, type TargetKind } from './types.js';
+import { errorMessage } from '../../lib/errors.js';
 
 export interface NatsSettings {
   readonly host: string;
@@ -151,10 +152,6 @@ function errorName(err: unknown): string {
   return err instanceof Error ? err.name : '';
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function isNoResponders(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     if (e.name === 'NoRespondersError') return true;
@@ -188,7 +185,7 @@ async function connect(settings: NatsSettings, timeoutMs: number): Promise<NatsC
     nc = await withTimeout(opening, timeoutMs, `NATS ${server}: no connection within ${timeoutMs} ms`, (late) => void late.close().catch(() => undefined));
   } catch (err) {
     if (err instanceof PublishError) throw err;
-    const text = errorText(err);
+    const text = errorMessage(err);
     // Credentials the server refuses stay refused: retrying with the same ones cannot help.
     if (errorName(err) === 'AuthorizationError' && !/timeout/i.test(text)) throw new PublishError(`NATS ${server}: the server refused the credentials (${text})`, true);
     throw new PublishError(`NATS ${server}: cannot connect: ${text}`);
@@ -208,7 +205,7 @@ async function noResponders(conn: NatsConnectionHandle, subject: string, remaini
   } catch (err) {
     if (errorName(err) === 'StreamNotFoundError') return new PublishError(`${what}: no JetStream stream captures this subject (create one, then replay)`, true);
     if (isNoResponders(err) || errorName(err) === 'JetStreamNotEnabled') return new PublishError(`${what}: JetStream is not enabled on this server (account)`, true);
-    return new PublishError(`${what}, and JetStream did not say which stream captures it (${errorText(err)})`);
+    return new PublishError(`${what}, and JetStream did not say which stream captures it (${errorMessage(err)})`);
   }
 }
 
@@ -232,7 +229,7 @@ async function publish(conn: NatsConnectionHandle, msg: Message, settings: NatsS
     if (!contentType) h.set('Content-Type', msg.contentType);
     if (msg.traceparent && !h.has('traceparent')) h.set('traceparent', msg.traceparent);
   } catch (err) {
-    throw new PublishError(`headers cannot be sent as NATS headers: ${errorText(err)}`, true);
+    throw new PublishError(`headers cannot be sent as NATS headers: ${errorMessage(err)}`, true);
   }
   let ack: PubAck;
   try {
@@ -251,10 +248,10 @@ async function publish(conn: NatsConnectionHandle, msg: Message, settings: NatsS
       // 503 (a full stream that discards new messages, JetStream busy) may clear; 4xx (too large, sealed…) will not.
       throw new PublishError(`JetStream refused the message: ${api.message} (${api.status ?? '?'}, err_code ${api.code ?? '?'})`, (api.status ?? 500) < 500);
     }
-    if (name === 'InvalidSubjectError' || name === 'InvalidArgumentError' || name === 'PermissionViolationError') throw new PublishError(`NATS refused the publish: ${errorText(err)}`, true);
-    if (name === 'ClosedConnectionError' || name === 'ConnectionError' || name === 'DrainingConnectionError' || (name === 'RequestError' && /connection/i.test(errorText(err))))
-      throw new PublishError(`the NATS connection was lost: ${errorText(err)}`);
-    throw new PublishError(`NATS publish failed: ${errorText(err)}`);
+    if (name === 'InvalidSubjectError' || name === 'InvalidArgumentError' || name === 'PermissionViolationError') throw new PublishError(`NATS refused the publish: ${errorMessage(err)}`, true);
+    if (name === 'ClosedConnectionError' || name === 'ConnectionError' || name === 'DrainingConnectionError' || (name === 'RequestError' && /connection/i.test(errorMessage(err))))
+      throw new PublishError(`the NATS connection was lost: ${errorMessage(err)}`);
+    throw new PublishError(`NATS publish failed: ${errorMessage(err)}`);
   }
   return { detail: `PubAck stream ${ack.stream} seq ${ack.seq}${ack.duplicate ? ' duplicate (already stored under this Nats-Msg-Id)' : ''}` };
 }

@@ -14,7 +14,8 @@
 // connection) is retried.
 import type { RedisClientType } from 'redis';
 import { PublishError, type KindProblem, type TargetKind } from './types.js';
-import { deadline, messageOf } from './util.js';
+import { deadline } from './util.js';
+import { errorMessage } from '../../lib/errors.js';
 
 export interface RedisSettings {
   readonly url: string;
@@ -107,7 +108,7 @@ export const redis: TargetKind<RedisSettings, RedisConnection> = {
       await deadline(client.connect(), timeoutMs, () => new Error(`Redis connect timed out after ${timeoutMs} ms`));
     } catch (err) {
       destroy(client);
-      throw new Error(`Redis connect failed: ${messageOf(err)}`);
+      throw new Error(`Redis connect failed: ${errorMessage(err)}`);
     }
     return conn;
   },
@@ -142,7 +143,7 @@ export const redis: TargetKind<RedisSettings, RedisConnection> = {
 };
 
 function failure(conn: RedisConnection, err: unknown): Error {
-  const m = messageOf(err);
+  const m = errorMessage(err);
   if (conn.isReply(err) && /^(WRONGTYPE|NOPERM)\b/.test(m)) return new PublishError(`Redis refused the XADD: ${m}`, true);
   if (conn.isReply(err)) return new Error(`Redis refused the XADD: ${m}`);
   if (!conn.client.isReady) return new Error(`connection lost: ${m}`);

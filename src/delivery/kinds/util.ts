@@ -14,7 +14,3 @@ export function deadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

@@ -1,7 +1,6 @@
-import type { VerifySettings } from '../../config/types.js';
 import { hmac, verifyHmacHeader, type HmacHeaderSpec } from '../crypto.js';
 import { preset } from '../spec.js';
-import { joinTopic, reject, text, type SignedRequest, type Verdict } from '../types.js';
+import { joinTopic, reject, text, type SignedRequest, type Verdict, type VerifySettings } from '../types.js';
 
 const SHA256: HmacHeaderSpec = { header: 'x-hub-signature-256', prefix: 'sha256=', algorithm: 'sha256', encoding: 'hex', message: (r) => [r.rawBody] };
 const SHA1: HmacHeaderSpec = { header: 'x-hub-signature', prefix: 'sha1=', algorithm: 'sha1', encoding: 'hex', message: (r) => [r.rawBody] };

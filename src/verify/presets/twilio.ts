@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { VerifySettings } from '../../config/types.js';
 import { decode, hmac, safeEqual, safeEqualText } from '../crypto.js';
 import { preset } from '../spec.js';
-import { OK, reject, text, type EventView, type Reply, type SignedRequest, type Verdict } from '../types.js';
+import { OK, reject, text, type EventView, type Reply, type SignedRequest, type Verdict, type VerifySettings } from '../types.js';
 
 const EMPTY_TWIML: Reply = {
   status: 200,

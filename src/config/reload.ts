@@ -8,14 +8,19 @@
 // large or broken — happen off the event loop. Only a file that passed, and is
 // therefore within the size limit, is compiled again here, because a compiled
 // Config (JSONata functions) cannot cross threads. Reloads run one at a time.
-import { leaseFits, longestTimeout } from './config/compile.js';
-import { checkInThread, outcomeErrors, type CheckOutcome } from './config/check-thread.js';
-import { loadConfig, loadConfigText, type LoadResult } from './config/load.js';
-import { formatIssue } from './config/issues.js';
-import { contentHash } from './config/watch.js';
-import type { Config } from './config/types.js';
-import type { Logger } from './observe/log.js';
-import type { Metrics } from './observe/metrics.js';
+import type { Logger } from '../observe/log.js';
+import { leaseFits, longestTimeout } from './compile.js';
+import { checkInThread, outcomeErrors, type CheckOutcome } from './check-thread.js';
+import { loadConfig, loadConfigText, type LoadResult } from './load.js';
+import { formatIssue } from './issues.js';
+import { contentHash } from './watch.js';
+import type { Config } from './types.js';
+import { errorMessage } from '../lib/errors.js';
+
+/** Where reloads are counted (observe/metrics.ts's Metrics). */
+export interface ReloadCounter {
+  reload(ok: boolean, version: string): void;
+}
 
 export interface ReloadResult {
   readonly ok: boolean;
@@ -52,7 +57,7 @@ export class Reloader {
     private readonly set: (c: Config) => void,
     private readonly log: Logger,
     private readonly env: NodeJS.ProcessEnv = process.env,
-    private readonly metrics?: Metrics,
+    private readonly metrics?: ReloadCounter,
   ) {
     const c = get();
     this.boot = { port: c.server.port, store: c.store, leaseMs: c.server.leaseMs };
@@ -67,7 +72,7 @@ export class Reloader {
       this.reloadNow(trigger, text).catch((err: unknown) => {
         // A bug in loading must not take the server down through an unhandled rejection: report it as a failed reload.
         const current = this.get();
-        return this.failed(new Date().toISOString(), trigger, current.hash, [`${this.file}: not reloaded: ${(err as Error).message}`], 1, { kind: 'failed', reason: String(err), ms: 0 });
+        return this.failed(new Date().toISOString(), trigger, current.hash, [`${this.file}: not reloaded: ${errorMessage(err)}`], 1, { kind: 'failed', reason: String(err), ms: 0 });
       }),
     );
     this.queue = run.catch(() => undefined);
