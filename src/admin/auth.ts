@@ -2,6 +2,8 @@
 // token; without one, only requests from this machine (loopback). Forwarded-for
 // headers are not trusted: behind a reverse proxy, set admin.token. Either way,
 // only requests for a Host name this server serves (adminHosts, below).
+import type { HttpBindings } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, Next } from 'hono';
 import type { Config } from '../config/types.js';
 import { parseAddress } from '../lib/ip.js';
@@ -9,8 +11,16 @@ import { safeEqualText } from '../verify/crypto.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
-export function remoteAddress(c: Context): string | undefined {
-  return (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+/**
+ * Behind @hono/node-server, `c.env` holds Node's request and response. An
+ * in-process `app.request()` has no bindings unless its caller passes some:
+ * `c.env` is then undefined, hence the `?.` where it is read.
+ */
+type NodeEnv = { Bindings: HttpBindings };
+
+export function remoteAddress(c: Context<NodeEnv>): string | undefined {
+  // getConnInfo reads Node's socket: an in-process request has none, nor has a request whose stream was destroyed.
+  return c.env?.incoming?.socket ? getConnInfo(c).remote.address : undefined;
 }
 
 /**
@@ -33,7 +43,7 @@ function crossSite(c: Context): boolean {
 }
 
 export function adminAuth(config: () => Config) {
-  return async (c: Context, next: Next) => {
+  return async (c: Context<NodeEnv>, next: Next) => {
     if (crossSite(c)) return c.json({ error: 'cross-site request refused' }, 403);
     const token = config().admin.token;
     if (token) {
@@ -136,14 +146,14 @@ export function hostRefusal(config: Config, host: string | undefined): string | 
   return `the admin API does not answer for Host ${shown}: add "${h.port === undefined ? h.name : `${h.name}:${h.port}`}" to admin.hosts, or set server.publicUrl to the URL it is reached at`;
 }
 
-function requestHosts(c: Context): (string | undefined)[] {
-  const incoming = (c.env as { incoming?: { headers?: Record<string, string | string[] | undefined>; url?: string } } | undefined)?.incoming;
+function requestHosts(c: Context<NodeEnv>): (string | undefined)[] {
+  const incoming = c.env?.incoming;
   if (!incoming) {
     // Not behind Node's server (in-process requests): the Request is all there is.
     return [c.req.header('host') ?? new URL(c.req.url).host];
   }
   // The raw header, not the URL built from it: a request without one gets a made-up host there.
-  const raw = incoming.headers?.host;
+  const raw = incoming.headers.host;
   const hosts = [Array.isArray(raw) ? raw[0] : raw];
   // An absolute request target (GET http://name/admin/…) names the host the request is for, too.
   const target = /^https?:\/\/([^/?#]*)/i.exec(incoming.url ?? '');
@@ -187,7 +197,7 @@ export function metricsHosts(config: () => Config) {
 
 /** 421 unless every host the request names (its Host header, an absolute target's host) passes `refusal`. */
 function hostGuard(config: () => Config, refusal: (config: Config, host: string | undefined) => string | undefined) {
-  return async (c: Context, next: Next) => {
+  return async (c: Context<NodeEnv>, next: Next) => {
     const live = config();
     for (const host of requestHosts(c)) {
       const reason = refusal(live, host);

@@ -12,10 +12,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Context } from 'hono';
 import { Document, isMap, isScalar } from 'yaml';
-import { TEST_EVENT_ID, TEST_RECEIVED_AT } from '../commands/test.js';
 import type { Config, Route, Source } from '../config/types.js';
-import { planDelivery, type Plan, type PlannedEvent } from '../delivery/plan.js';
-import { identify } from '../ingress/event.js';
+import { planDelivery, type Plan } from '../delivery/plan.js';
+import { identify } from '../event/identify.js';
+import { plannedEvent, TEST_STAMP, type EventPieces } from '../event/planned.js';
 import { mediaType, parseBody } from '../lib/body.js';
 import { MASK, SENSITIVE_HEADER, type Redactor } from '../observe/redact.js';
 import type { Store, StoredEvent } from '../store/types.js';
@@ -204,27 +204,13 @@ interface Planned {
 }
 
 /** Topic, then each route of the source: what runCase in commands/test.ts does for one event. */
-async function planAll(
-  config: Config,
-  source: Source,
-  routes: readonly Route[],
-  req: { headers: Record<string, string>; query: Record<string, string>; payload: unknown; rawBody: Buffer; contentType: string },
-): Promise<Planned> {
-  const who = await identify(source, { headers: req.headers, query: req.query, payload: req.payload });
-  const event: PlannedEvent = {
-    id: TEST_EVENT_ID,
-    source: source.name,
-    topic: who.topic,
-    headers: req.headers,
-    query: req.query,
-    payload: req.payload,
-    rawBody: req.rawBody,
-    contentType: req.contentType,
-    receivedAt: TEST_RECEIVED_AT,
-  };
+async function planAll(config: Config, source: Source, routes: readonly Route[], req: Omit<EventPieces, 'source'>): Promise<Planned> {
+  const pieces: EventPieces = { source: source.name, ...req };
+  const who = await identify(source, pieces);
+  const event = plannedEvent(pieces, who.topic, TEST_STAMP);
   const plans: Planned['plans'] = [];
   for (const route of routes) {
-    const plan = route.matchesTopic(who.topic) ? await planDelivery(route, event, `${TEST_EVENT_ID}-${route.name}`, { maxFanout: config.server.maxFanout }) : ({ outcome: 'topic-mismatch' } as const);
+    const plan = route.matchesTopic(who.topic) ? await planDelivery(route, event, `${TEST_STAMP.id}-${route.name}`, { maxFanout: config.server.maxFanout }) : ({ outcome: 'topic-mismatch' } as const);
     plans.push({ route, plan });
   }
   return { topic: who.topic, problems: who.problems, plans };

@@ -20,7 +20,8 @@ import { formatIssue } from '../config/issues.js';
 import { loadConfigText, MAX_CONFIG_SIZE_ENV, maxConfigBytes } from '../config/load.js';
 import type { Config, Route, Target } from '../config/types.js';
 import { planDelivery, type OutgoingRequest } from '../delivery/plan.js';
-import { identify } from '../ingress/event.js';
+import { identify } from '../event/identify.js';
+import { recordedEvent } from '../event/planned.js';
 import { readBody } from '../ingress/read-body.js';
 import { parseBody } from '../lib/body.js';
 import { unifiedDiff } from '../lib/line-diff.js';
@@ -235,22 +236,10 @@ async function outcomesUnder(config: Config, event: StoredEvent, payload: unknow
   const out = new Map<string, RouteOutcome>();
   const source = config.sources.get(event.source);
   if (!source) return out;
-  const headers = event.headers;
-  const query = event.query ?? {};
   // The topic as this config's rules read it (an edit may change them).
-  const who = await identify(source, { headers, query, payload });
+  const who = await identify(source, { headers: event.headers, query: event.query ?? {}, payload });
   const topic = who.topic;
-  const plannedEvent = {
-    id: event.id,
-    source: event.source,
-    topic,
-    headers,
-    query,
-    payload,
-    rawBody: event.body,
-    ...(event.contentType !== undefined ? { contentType: event.contentType } : {}),
-    receivedAt: new Date(event.receivedAt).toISOString(),
-  };
+  const plannedEvent = recordedEvent(event, payload, topic);
   for (const route of config.routesBySource.get(source.name) ?? []) {
     // One route's filter and transform may each take up to a second: the deadline is checked, and the
     // event loop given back, before every route, not only between events.

@@ -3,15 +3,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { diffLines } from 'diff';
 import type { Config, Expectation, TestCase } from '../config/types.js';
-import { planDelivery, type Plan, type PlannedEvent } from '../delivery/plan.js';
-import { identify } from '../ingress/event.js';
-
+import { planDelivery, type Plan } from '../delivery/plan.js';
+import { identify, splitPayloads } from '../event/identify.js';
+import { plannedEvent, TEST_STAMP, type PlannedEvent } from '../event/planned.js';
 import { inlinePayload, loadForCommand, paint, readPayloadFile, type IO } from './io.js';
 import { errorMessage } from '../lib/errors.js';
-
-/** Fixed so that expectations can mention them and runs are repeatable. */
-export const TEST_EVENT_ID = 'evt_test';
-export const TEST_RECEIVED_AT = '2026-01-01T00:00:00.000Z';
 
 export interface CaseResult {
   name: string;
@@ -74,41 +70,28 @@ export async function runCase(config: Config, t: TestCase): Promise<CaseResult> 
   // requests are those of every element, in order.
   let elements: { payload: unknown; raw: Uint8Array; contentType: string }[] = [{ payload: loaded.payload, raw: loaded.raw, contentType: loaded.contentType }];
   if (source.split) {
-    let list: unknown;
+    let list: unknown[];
     try {
-      list = await source.split.evaluate(loaded.payload, { headers, query: t.query, source: source.name });
+      list = await splitPayloads(source, { headers, query: t.query, payload: loaded.payload });
     } catch (err) {
       return { name: t.name, failures: [`split failed: ${errorMessage(err)}`] };
     }
-    const arr = list === undefined || list === null ? [] : Array.isArray(list) ? (list as unknown[]) : [list];
-    if (arr.length > config.server.maxSplit) return { name: t.name, failures: [`the body holds ${arr.length} events; at most ${config.server.maxSplit} (server.maxSplit)`] };
-    elements = arr.map((p) => ({ payload: p, raw: Buffer.from(JSON.stringify(p ?? null)), contentType: 'application/json' }));
+    if (list.length > config.server.maxSplit) return { name: t.name, failures: [`the body holds ${list.length} events; at most ${config.server.maxSplit} (server.maxSplit)`] };
+    elements = list.map((p) => ({ payload: p, raw: Buffer.from(JSON.stringify(p ?? null)), contentType: 'application/json' }));
   }
-  const planned: { topic: string; event: PlannedEvent }[] = [];
+  const planned: PlannedEvent[] = [];
   for (const el of elements) {
-    const who = await identify(source, { headers, query: t.query, payload: el.payload });
+    const pieces = { source: source.name, headers, query: t.query, payload: el.payload, rawBody: el.raw, contentType: el.contentType };
+    const who = await identify(source, pieces);
     failures.push(...who.problems);
-    planned.push({
-      topic: who.topic,
-      event: {
-        id: TEST_EVENT_ID,
-        source: source.name,
-        topic: who.topic,
-        headers,
-        query: t.query,
-        payload: el.payload,
-        rawBody: el.raw,
-        contentType: el.contentType,
-        receivedAt: TEST_RECEIVED_AT,
-      },
-    });
+    planned.push(plannedEvent(pieces, who.topic, TEST_STAMP));
   }
-  const topics = [...new Set(planned.map((p) => p.topic))].join('", "');
+  const topics = [...new Set(planned.map((event) => event.topic))].join('", "');
   for (const e of t.expect) {
     const route = config.routes.find((r) => r.name === e.route)!;
     const plans: (Plan | { outcome: 'topic-mismatch' })[] = [];
-    for (const { topic, event } of planned) {
-      plans.push(route.matchesTopic(topic) ? await planDelivery(route, event, `${TEST_EVENT_ID}-${route.name}`, { maxFanout: config.server.maxFanout }) : { outcome: 'topic-mismatch' });
+    for (const event of planned) {
+      plans.push(route.matchesTopic(event.topic) ? await planDelivery(route, event, `${TEST_STAMP.id}-${route.name}`, { maxFanout: config.server.maxFanout }) : { outcome: 'topic-mismatch' });
     }
     failures.push(...check(e, merge(plans), topics).map((f) => `route ${e.route} (line ${e.line}): ${f}`));
   }

@@ -2,8 +2,9 @@
 // each route's verdict, and the exact requests that would be sent. Sends nothing.
 import { hint } from '../config/didyoumean.js';
 import type { Config, Source } from '../config/types.js';
-import { planDelivery, type PlannedEvent } from '../delivery/plan.js';
-import { identify } from '../ingress/event.js';
+import { planDelivery } from '../delivery/plan.js';
+import { identify, splitPayloads } from '../event/identify.js';
+import { dryRunStamp, plannedEvent } from '../event/planned.js';
 import { type createRedactor } from '../observe/redact.js';
 import { loadForCommand, paint, readPayloadFile, type IO } from './io.js';
 import { renderRequest, requestJson } from './render.js';
@@ -53,14 +54,13 @@ export async function tryCommand(opts: TryOptions, outer: IO): Promise<number> {
   // A batched body (split:) is one event per element, as the server stores it.
   let items: { payload: unknown; raw: Buffer; contentType: string; kind: string }[] = [{ payload: loaded.payload, raw: Buffer.from(loaded.raw), contentType: loaded.contentType, kind: loaded.kind }];
   if (source.split) {
-    let list: unknown;
+    let arr: unknown[];
     try {
-      list = await source.split.evaluate(loaded.payload, { headers, query: opts.query, source: source.name });
+      arr = await splitPayloads(source, { headers, query: opts.query, payload: loaded.payload });
     } catch (err) {
       io.err(`split failed: ${redact.text(errorMessage(err))}`);
       return 1;
     }
-    const arr = list === undefined || list === null ? [] : Array.isArray(list) ? (list as unknown[]) : [list];
     if (arr.length > config.server.maxSplit) {
       io.err(`the body holds ${arr.length} events; at most ${config.server.maxSplit} (server.maxSplit): the server would answer 413`);
       return 1;
@@ -92,18 +92,9 @@ async function tryOne(
   tried: TriedEvent[],
 ): Promise<number> {
   const c = paint(io);
-  const who = await identify(source, { headers, query: opts.query, payload: loaded.payload });
-  const event: PlannedEvent = {
-    id: 'evt_dry_run',
-    source: source.name,
-    topic: who.topic,
-    headers,
-    query: opts.query,
-    payload: loaded.payload,
-    rawBody: loaded.raw,
-    contentType: loaded.contentType,
-    receivedAt: new Date().toISOString(),
-  };
+  const pieces = { source: source.name, headers, query: opts.query, payload: loaded.payload, rawBody: loaded.raw, contentType: loaded.contentType };
+  const who = await identify(source, pieces);
+  const event = plannedEvent(pieces, who.topic, dryRunStamp());
 
   const record: TriedEvent = { topic: redact.text(who.topic), id: who.deliveryId ? redact.text(who.deliveryId) : null, problems: who.problems.map((p) => redact.text(p)), routes: [] };
   tried.push(record);

@@ -5,6 +5,7 @@
 // delivery is left pending with nothing recorded. The one exception is a
 // delivery this worker no longer holds: it is abandoned untouched.
 import type { Config, Route } from '../config/types.js';
+import { recordedEvent } from '../event/planned.js';
 import { parseBody } from '../lib/body.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { Redactor } from '../observe/redact.js';
@@ -13,7 +14,7 @@ import type { AttemptRecord, ClaimedDelivery, Outcome } from '../store/types.js'
 import { recordAttempt, recordFailure, recordRequest } from './attempt.js';
 import { egressRefusal } from './egress.js';
 import type { TargetLimits } from './limits.js';
-import { describeError, planDelivery, type OutgoingRequest, type PlannedEvent } from './plan.js';
+import { describeError, planDelivery, type OutgoingRequest } from './plan.js';
 import { classify, decide } from './retry.js';
 import type { Sender, SendResult } from './sender.js';
 import { signRequest } from './sign.js';
@@ -68,17 +69,7 @@ async function tryOnce(claim: ClaimedDelivery, route: Route, ctx: DeliverContext
     traceFailure(claim, route, round, 'unusable_body', ctx.redact.text(error));
     return finished(attempts, { status: 'dead', error });
   }
-  const planned: PlannedEvent = {
-    id: event.id,
-    source: event.source,
-    topic: event.topic,
-    headers: event.headers,
-    query: event.query ?? {},
-    payload: parsed.payload,
-    rawBody: event.body,
-    ...(event.contentType !== undefined ? { contentType: event.contentType } : {}),
-    receivedAt: new Date(event.receivedAt).toISOString(),
-  };
+  const planned = recordedEvent(event, parsed.payload);
   const plan = await planDelivery(route, planned, delivery.id, { maxFanout: ctx.config.server.maxFanout });
   if (plan.outcome === 'filtered') return finished([], { status: 'filtered', reason: plan.reason });
   if (plan.outcome === 'error') {

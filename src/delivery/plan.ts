@@ -1,25 +1,11 @@
 // One function turns (event, route) into the HTTP requests to make. The worker
 // sends what it returns; `try` and `test` print and compare it. Same code, so a
 // dry run predicts exactly what the server will send.
-import type { Bindings } from '../config/expr.js';
 import type { Route } from '../config/types.js';
+import { bindingsFor, type PlannedEvent } from '../event/planned.js';
 import { USER_AGENT } from '../version.js';
 import { kinds } from './kinds/registry.js';
 import type { Message } from './kinds/types.js';
-
-export interface PlannedEvent {
-  readonly id: string;
-  readonly source: string;
-  readonly topic: string;
-  /** Lower-cased header names. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly query: Readonly<Record<string, string>>;
-  readonly payload: unknown;
-  readonly rawBody: Uint8Array;
-  readonly contentType?: string;
-  /** ISO 8601. */
-  readonly receivedAt: string;
-}
 
 export interface OutgoingRequest {
   readonly method: string;
@@ -36,21 +22,6 @@ export interface OutgoingRequest {
 export type Plan =
   { readonly outcome: 'send'; readonly requests: readonly OutgoingRequest[] } | { readonly outcome: 'filtered'; readonly reason: string } | { readonly outcome: 'error'; readonly message: string };
 
-export function bindingsFor(event: PlannedEvent): Bindings {
-  return {
-    headers: event.headers,
-    query: event.query,
-    topic: event.topic,
-    source: event.source,
-    eventId: event.id,
-    receivedAt: event.receivedAt,
-  };
-}
-
-/**
- * Filter → transform → requests. `deliveryId` keys the idempotency headers, so
- * every retry of the same delivery carries the same key.
- */
 export interface PlanLimits {
   /** Most calls one delivery may make (server.maxFanout). */
   readonly maxFanout: number;
@@ -58,6 +29,10 @@ export interface PlanLimits {
 
 export const DEFAULT_MAX_FANOUT = 1000;
 
+/**
+ * Filter → transform → requests. `deliveryId` keys the idempotency headers, so
+ * every retry of the same delivery carries the same key.
+ */
 export async function planDelivery(route: Route, event: PlannedEvent, deliveryId: string, limits: PlanLimits = { maxFanout: DEFAULT_MAX_FANOUT }): Promise<Plan> {
   const bindings = bindingsFor(event);
   if (route.filter) {

@@ -1,6 +1,9 @@
 // The webhook endpoint: find the source → limit the body → verify → parse →
 // answer handshakes → store the event and its deliveries (one transaction) →
 // 200. Nothing is acknowledged before it is committed.
+import type { IncomingMessage } from 'node:http';
+import type { HttpBindings } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import { normalizeSourcePath } from '../config/compile.js';
 import type { Config, Route, Source } from '../config/types.js';
@@ -13,8 +16,9 @@ import { ROUTING_MAX_NAMES, type IngestResult, type NewEvent, type RoutingRecord
 import { signatureText } from '../verify/engine.js';
 import type { Reply, SignedRequest } from '../verify/types.js';
 import { parseBody } from '../lib/body.js';
-import { handshakeReply, identify } from './event.js';
-import type { IncomingMessage } from 'node:http';
+import { identify, splitPayloads } from '../event/identify.js';
+import { bindingsFor, plannedEvent, type EventPieces } from '../event/planned.js';
+import { handshakeReply } from './handshake.js';
 import { readBody, readNodeBody } from './read-body.js';
 import type { RejectionLog } from './rejections.js';
 import { errorMessage } from '../lib/errors.js';
@@ -31,13 +35,20 @@ export interface IngressDeps {
   metrics?: Metrics;
 }
 
+/**
+ * Behind @hono/node-server, `c.env` holds Node's request and response. An
+ * in-process `app.request()` has no bindings unless its caller passes some:
+ * `c.env` is then undefined, hence the `?.` where it is read.
+ */
+type NodeEnv = { Bindings: HttpBindings };
+
 /** Per config: each source's rate-limit bucket (state, so not in the frozen Config). */
 interface SourceIndex {
   buckets: Map<string, TokenBucket>;
 }
 
-export function ingressApp(deps: IngressDeps): Hono {
-  const app = new Hono();
+export function ingressApp(deps: IngressDeps): Hono<NodeEnv> {
+  const app = new Hono<NodeEnv>();
   const now = deps.now ?? Date.now;
   const indexes = new WeakMap<Config, SourceIndex>();
   const indexFor = (config: Config): SourceIndex => {
@@ -63,7 +74,7 @@ export function ingressApp(deps: IngressDeps): Hono {
     const url = new URL(c.req.url);
     const source = config.sourcesByPath.get(normalizeSourcePath(url.pathname));
     if (!source) return c.json({ error: 'not found' }, 404);
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const incoming: IncomingMessage | undefined = c.env?.incoming;
     const headers = incoming ? nodeHeaders(incoming) : lowerHeaders(c.req.raw.headers);
     const tracer = tracing();
     if (!tracer) return receive(c, started, config, index, url, source, incoming, headers, undefined);
@@ -81,7 +92,7 @@ export function ingressApp(deps: IngressDeps): Hono {
 
   /** One request to a source's path, from its rate limit to the answer. `span`: the receipt span when traces are on. */
   async function receive(
-    c: Context,
+    c: Context<NodeEnv>,
     started: number,
     config: Config,
     index: SourceIndex,
@@ -199,7 +210,8 @@ export function ingressApp(deps: IngressDeps): Hono {
 
     if (source.split) return ingestSplit(c, source, config, { headers, query, payload: parsed.payload, contentType }, started, refuse, span);
 
-    const who = await identify(source, { headers, query, payload: parsed.payload });
+    const pieces: EventPieces = { source: source.name, headers, query, payload: parsed.payload, rawBody, contentType };
+    const who = await identify(source, pieces);
     if (source.verify.signatureIds && source.verify.engine) {
       const sig = signatureText(signed, source.verify.engine);
       if (sig !== undefined && !source.verify.signatureIds.admit(sig, who.deliveryId ?? '', now())) {
@@ -251,14 +263,9 @@ export function ingressApp(deps: IngressDeps): Hono {
       let body = '';
       if (source.respond.body) {
         try {
-          const value = await source.respond.body.evaluate(parsed.payload, {
-            headers,
-            query,
-            topic: who.topic,
-            source: source.name,
-            eventId: result.eventId,
-            receivedAt: new Date(receivedAt).toISOString(),
-          });
+          // The bindings a route sees for this event, so a reply can say what was received.
+          const event = plannedEvent(pieces, who.topic, { id: result.eventId, receivedAt });
+          const value = await source.respond.body.evaluate(parsed.payload, bindingsFor(event));
           body = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
         } catch (err) {
           // The event is stored; a broken reply template must not turn that into a failure the sender retries.
@@ -278,7 +285,7 @@ export function ingressApp(deps: IngressDeps): Hono {
    * single answer.
    */
   async function ingestSplit(
-    c: Context,
+    c: Context<NodeEnv>,
     source: Source,
     config: Config,
     req: { headers: Record<string, string>; query: Record<string, string>; payload: unknown; contentType: string | undefined },
@@ -287,13 +294,12 @@ export function ingressApp(deps: IngressDeps): Hono {
     span: ReceiptSpan | undefined,
   ): Promise<Response> {
     const redact = config.redact;
-    let items: unknown;
+    let list: unknown[];
     try {
-      items = await source.split!.evaluate(req.payload, { headers: req.headers, query: req.query, source: source.name });
+      list = await splitPayloads(source, req);
     } catch (err) {
       return refuse(400, 'bad_body', `split: ${errorMessage(err)}`);
     }
-    const list = items === undefined || items === null ? [] : Array.isArray(items) ? (items as unknown[]) : [items];
     if (list.length > config.server.maxSplit) return refuse(413, 'too_many_events', `the body holds ${list.length} events; at most ${config.server.maxSplit} (server.maxSplit)`);
     const receivedAt = now();
     // Every element keeps the request's headers: bounded, so a batch of 1,000 does not store a large header block 1,000 times.
@@ -460,9 +466,10 @@ function withoutQuotedBody(message: string): string {
   return message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
-function remote(c: Context): { remote?: string } {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  const addr = incoming?.socket?.remoteAddress;
+function remote(c: Context<NodeEnv>): { remote?: string } {
+  // getConnInfo reads Node's socket, which an in-process request does not have, and which a request whose
+  // body was cut off (413: the stream is destroyed) no longer has.
+  const addr = c.env?.incoming?.socket ? getConnInfo(c).remote.address : undefined;
   return addr ? { remote: addr } : {};
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/types.js';
-import { planDelivery, truthy, type PlannedEvent } from '../../src/delivery/plan.js';
+import { planDelivery, truthy } from '../../src/delivery/plan.js';
+import type { PlannedEvent } from '../../src/event/planned.js';
 import { load } from '../helpers/config.js';
 
 function configWith(route: string, target = 'url: http://127.0.0.1:9/sink'): Config {
