@@ -5,6 +5,7 @@
 // delivery is left pending with nothing recorded. The one exception is a
 // delivery this worker no longer holds: it is abandoned untouched.
 import type { Config, Route } from '../config/types.js';
+import { freshPayload } from '../event/fresh.js';
 import { recordedEvent } from '../event/planned.js';
 import { parseBody } from '../lib/body.js';
 import type { Metrics } from '../observe/metrics.js';
@@ -61,7 +62,8 @@ export async function deliver(claim: ClaimedDelivery, ctx: DeliverContext): Prom
 async function tryOnce(claim: ClaimedDelivery, route: Route, ctx: DeliverContext, attempts: AttemptRecord[], round: number): Promise<DeliveryResult> {
   const { delivery, event } = claim;
   const target = route.target;
-  const parsed = parseBody(event.body, event.contentType);
+  // Parsed at ingest moments ago, when this process took it in; else from the stored bytes.
+  const parsed = freshPayload(event.id) ?? parseBody(event.body, event.contentType);
   if (!parsed.ok) {
     // Ingest refuses such bodies; one stored before a limit was added (JSON nested too deep) cannot be planned.
     const error = `the stored body cannot be used: ${parsed.error}`;

@@ -12,6 +12,7 @@ import { verdictCode, type Metrics, type RefusalCode } from '../observe/metrics.
 import { MASK, SENSITIVE_HEADER } from '../observe/redact.js';
 import { TRACE_HEADER, tracing, type ReceiptSpan } from '../observe/trace.js';
 import { TokenBucket } from '../lib/token-bucket.js';
+import { rememberPayload } from '../event/fresh.js';
 import { ROUTING_MAX_NAMES, type IngestResult, type NewEvent, type RoutingRecord, type Store } from '../store/types.js';
 import { signatureText } from '../verify/engine.js';
 import type { Reply, SignedRequest } from '../verify/types.js';
@@ -243,7 +244,11 @@ export function ingressApp(deps: IngressDeps): Hono<NodeEnv> {
       return c.json({ error: 'store unavailable, retry later' }, 503, { 'Retry-After': '5' });
     }
 
-    if (result.deliveries > 0) deps.onAccepted?.();
+    if (result.deliveries > 0) {
+      // The worker can use the payload parsed here instead of parsing the stored body again.
+      if (!result.duplicate) rememberPayload(result.eventId, parsed.payload, rawBody.length);
+      deps.onAccepted?.();
+    }
     deps.metrics?.webhook(source.name, matched, who.topic, result.duplicate ? 'duplicate' : 'accepted');
     span?.set({ 'switchboard.topic': shorten(redact.text(who.topic)), 'switchboard.event.id': result.eventId, 'switchboard.deliveries': result.deliveries, 'switchboard.duplicate': result.duplicate });
     deps.log.info(

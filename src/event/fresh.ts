@@ -1,0 +1,36 @@
+// Payloads just parsed at ingest, kept for the delivery that follows moments
+// later, so the worker does not parse the stored body again (the profile's
+// second JSON.parse of every event). Only an optimisation: a miss (a replay, a
+// retry, a restart, another process, an evicted entry) parses the stored body
+// as before, and both give the same value — the payload kept is the one parsed
+// from exactly the bytes that were stored. Bounded in entries and in body bytes;
+// the oldest go first. Expressions only read a payload, never change it.
+
+const MAX_ENTRIES = 2000;
+const MAX_BYTES = 16 * 1024 * 1024;
+
+const entries = new Map<string, { payload: unknown; bytes: number }>();
+let bytes = 0;
+
+/** Keeps the payload parsed from the `size` bytes stored as event `eventId`. */
+export function rememberPayload(eventId: string, payload: unknown, size: number): void {
+  if (size > MAX_BYTES / 16 || entries.has(eventId)) return;
+  entries.set(eventId, { payload, bytes: size });
+  bytes += size;
+  while (entries.size > MAX_ENTRIES || bytes > MAX_BYTES) {
+    const [oldest, e] = entries.entries().next().value as [string, { bytes: number }];
+    entries.delete(oldest);
+    bytes -= e.bytes;
+  }
+}
+
+/** The payload parsed at ingest for this event, while it is still kept. */
+export function freshPayload(eventId: string): { ok: true; payload: unknown } | undefined {
+  const e = entries.get(eventId);
+  return e ? { ok: true, payload: e.payload } : undefined;
+}
+
+/** How many are kept (tests). */
+export function freshCount(): number {
+  return entries.size;
+}
