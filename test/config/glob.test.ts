@@ -78,15 +78,14 @@ describe('globToRegExp', () => {
   // (a topic is read from the payload). Enable once matching is linear (e.g. a two-pointer matcher).
   it.skip('a run of stars stays fast on a topic that nearly matches (no catastrophic backtracking)', () => {
     const started = performance.now();
-    expect(globToRegExp('*a*a*a*a*ab').test('a'.repeat(100))).toBe(false);
-    expect(globToRegExp('*.*.*.created').test('.'.repeat(2000))).toBe(false);
+    expect(compileTopics(['*a*a*a*a*ab'])('a'.repeat(100))).toBe(false);
+    expect(compileTopics(['*.*.*.created'])('.'.repeat(2000))).toBe(false);
     expect(performance.now() - started).toBeLessThan(100);
   });
 
   // DEFECT (reported): the pattern is read by code point but the regex has no `u` flag, so `?`
   // matches one UTF-16 unit and an emoji (two) is not "exactly one character".
   it.skip('? matches one character outside the BMP too', () => {
-    expect(globToRegExp('reaction:?').test('reaction:\u{1F600}')).toBe(true);
     expect(compileTopics(['reaction:?'])('reaction:\u{1F600}')).toBe(true);
   });
 });
