@@ -6,6 +6,11 @@
 // row of the table already past the allowance), and a whole load shares a
 // budget of table cells, past which hints are simply left out.
 
+/** Optimal-string-alignment distance: edits, with a swap of neighbours counting as one ("slakc" -> "slack"). */
+export function editDistance(a: string, b: string): number {
+  return boundedDistance(a, b, Infinity);
+}
+
 /** Table cells one load may spend on hints (some tens of ms); see withHintBudget. */
 export const HINT_BUDGET_CELLS = 10_000_000;
 /** What one comparison costs besides its cells (the call, lower-casing the candidate). */

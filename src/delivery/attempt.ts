@@ -13,7 +13,9 @@ export function recordRequest(req: OutgoingRequest, redact: Redactor): AttemptRe
   if (req.body !== undefined) {
     const text = typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString('utf8');
     const masked = redact.text(text);
-    body = masked.length > REQUEST_BODY_KEPT ? `${masked.slice(0, REQUEST_BODY_KEPT)}… (${text.length} characters in all)` : masked;
+    // Cut between characters: half an emoji (a lone surrogate) is text PostgreSQL's jsonb refuses.
+    const cut = REQUEST_BODY_KEPT - (/[\ud800-\udbff]/.test(masked.charAt(REQUEST_BODY_KEPT - 1)) ? 1 : 0);
+    body = masked.length > REQUEST_BODY_KEPT ? `${masked.slice(0, cut)}… (${text.length} characters in all)` : masked;
   }
   return { method: req.method, url: redact.text(req.url), headers: redact.headers(req.headers), ...(body !== undefined ? { body } : {}) };
 }

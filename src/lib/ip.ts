@@ -130,3 +130,11 @@ export function nonPublic(a: Address): string | undefined {
   }
   return undefined;
 }
+
+/** An address as URLs write it (IPv4 dotted, IPv6 compressed): for messages. */
+export function formatAddress(a: Address): string {
+  if (a.subarray(0, 10).every((b) => b === 0) && a[10] === 0xff && a[11] === 0xff) return [...a.subarray(12)].join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((a[i]! << 8) | a[i + 1]!).toString(16));
+  return new URL(`http://[${groups.join(':')}]`).hostname.slice(1, -1);
+}

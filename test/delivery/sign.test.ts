@@ -4,7 +4,7 @@
 // receiving side, written from the same spec) for any body.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { VerifySettings } from '../../src/config/types.js';
+import type { VerifySettings } from '../../src/verify/types.js';
 import type { OutgoingRequest } from '../../src/delivery/plan.js';
 import { signRequest } from '../../src/delivery/sign.js';
 import { load } from '../helpers/config.js';

@@ -2,7 +2,7 @@
 // the verify block goes through the real config loader, so the settings are
 // exactly what a routes.yaml with that block would give.
 import { expect } from 'vitest';
-import type { VerifySettings } from '../../src/config/types.js';
+import type { VerifySettings } from '../../src/verify/types.js';
 import type { EventView, SignedRequest, Verdict } from '../../src/verify/types.js';
 import { load } from './config.js';
 
@@ -64,5 +64,5 @@ export function signHeaders(settings: VerifySettings, body: string | Buffer, ctx
     id: ctx.id ?? 'delivery-1',
     contentType: ctx.contentType ?? 'application/json',
   });
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k.toLowerCase(), v]));
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k.toLowerCase(), String(v)]));
 }

@@ -79,7 +79,7 @@ function verifyTwilio(req: SignedRequest, s: VerifySettings): Verdict {
   const contentType = req.headers['content-type'] ?? '';
   // Only form parameters are signed with the URL; any other body must be bound by bodySHA256, or a
   // signature over the bare URL would vouch for whatever body came with it.
-  if (bodyHash === null && req.rawBody.length > 0 && !contentType.startsWith('application/x-www-form-urlencoded')) return reject('body hash mismatch');
+  if (bodyHash === null && req.rawBody.length > 0 && !contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')) return reject('body hash mismatch');
   let ok = false;
   for (const variant of urlVariants(url)) {
     const message = signedText(variant, contentType, req.rawBody);
