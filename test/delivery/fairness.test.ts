@@ -6,10 +6,10 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { counting } from '../helpers/counting-store.js';
 import { Sender } from '../../src/delivery/sender.js';
 import { Worker } from '../../src/delivery/worker.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import type { Store } from '../../src/store/types.js';
 import { load, tempDir } from '../helpers/config.js';
 import { startSink, type Sink } from '../helpers/sink.js';
 
@@ -21,22 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([slow.close(), fast.close()]);
 });
-
-/** The store, with a count of the calls made to it. */
-function counting(store: Store): { store: Store; calls: Map<string, number> } {
-  const calls = new Map<string, number>();
-  const proxy = new Proxy(store, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.set(String(name), (calls.get(String(name)) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls };
-}
 
 const yaml = (slowTarget: string, extraRoutes = '') => `version: 1
 sources:

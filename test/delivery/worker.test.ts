@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { counting } from '../helpers/counting-store.js';
 import { Sender } from '../../src/delivery/sender.js';
 import { Worker } from '../../src/delivery/worker.js';
 import { PostgresStore } from '../../src/store/postgres.js';
@@ -23,22 +24,6 @@ afterAll(async () => {
 
 const pgUnreachable = await postgresReachable();
 if (pgUnreachable) console.warn(`SKIPPING the two-worker PostgreSQL lease test: no PostgreSQL at ${PG_URL} (${pgUnreachable}). .ci/run starts one.`);
-
-/** The store, with a count of the calls the worker makes to it. */
-function counting(store: Store): { store: Store; calls: Map<string, number> } {
-  const calls = new Map<string, number>();
-  const proxy = new Proxy(store, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        calls.set(String(name), (calls.get(String(name)) ?? 0) + 1);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { store: proxy, calls };
-}
 
 describe('worker', () => {
   it('sends a backlog exactly once each, claiming in batches as slots free up', async () => {

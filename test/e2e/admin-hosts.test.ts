@@ -2,48 +2,14 @@
 // server does not serve is refused before anything under /admin answers, with
 // and without admin.token. Node's HTTP client, because fetch cannot set Host.
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type Spawned } from '../helpers/server.js';
+import { getWithHost as get, rawRequest as raw, spawnServer, type Spawned } from '../helpers/server.js';
 
 const TOKEN = 'admin-hosts-token-not-real';
 const SOURCES = `sources:
   open: { verify: { scheme: none } }
 routes: []
 `;
-
-interface Answer {
-  status: number;
-  body: string;
-}
-
-/** GET with exactly the Host given (none when undefined). */
-function get(server: Spawned, path: string, host: string | undefined, headers: Record<string, string> = {}): Promise<Answer> {
-  const url = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method: 'GET', setHost: false, headers: host === undefined ? headers : { ...headers, Host: host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** A raw request, for what Node's client will not send (HTTP/1.0 without Host). */
-function raw(server: Spawned, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(Number(new URL(server.url).port), '127.0.0.1');
-    let out = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (out += d));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-    s.write(text);
-  });
-}
 
 describe('without admin.token', () => {
   let server: Spawned;

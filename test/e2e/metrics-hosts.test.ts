@@ -3,41 +3,13 @@
 // Host: /metrics answers only loopback names, IP addresses (Prometheus scrapes
 // by address), server.publicUrl's host and admin.hosts — token or not — and
 // gives others 421. Node's HTTP client, because fetch cannot set Host.
-import { request } from 'node:http';
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnServer, type Spawned } from '../helpers/server.js';
+import { getWithHost as get, rawRequest as raw, spawnServer, type Spawned } from '../helpers/server.js';
 
 const SOURCES = `sources:
   open: { verify: { scheme: none } }
 routes: []
 `;
-
-function get(server: Spawned, path: string, host: string): Promise<{ status: number; body: string }> {
-  const url = new URL(server.url);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method: 'GET', setHost: false, headers: { Host: host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function raw(server: Spawned, text: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(Number(new URL(server.url).port), '127.0.0.1');
-    let out = '';
-    s.setEncoding('utf8');
-    s.on('data', (d: string) => (out += d));
-    s.on('end', () => resolve(out));
-    s.on('error', reject);
-    s.write(text);
-  });
-}
 
 describe('/metrics without admin.token', () => {
   let server: Spawned;

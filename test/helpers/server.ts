@@ -1,6 +1,8 @@
 // Runs the real CLI's `serve` as a child process on an ephemeral port, the way
 // a user runs it, and collects its log lines.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { createHmac } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -87,4 +89,37 @@ export async function waitForLog(server: Spawned, pred: (l: Record<string, unkno
     if (Date.now() > deadline) throw new Error(`no such log line within ${timeoutMs} ms; got:\n${server.logs.map((l) => JSON.stringify(l)).join('\n')}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+export interface Answer {
+  status: number;
+  body: string;
+}
+
+/** GET with exactly the Host given (none when undefined). */
+export function getWithHost(server: Spawned, path: string, host: string | undefined, headers: Record<string, string> = {}): Promise<Answer> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method: 'GET', setHost: false, headers: host === undefined ? headers : { ...headers, Host: host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A raw request, for what Node's client will not send (HTTP/1.0 without Host). */
+export function rawRequest(server: Spawned, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(new URL(server.url).port), '127.0.0.1');
+    let out = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (out += d));
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+    s.write(text);
+  });
 }
