@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/wait.js';
 import { tempDir } from '../helpers/config.js';
 import { githubHeaders, readDb, spawnServer, type Spawned } from '../helpers/server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -35,16 +36,6 @@ const mails: { from: string; to: string[]; data: string }[] = [];
 const mqttMessages: { topic: string; payload: string }[] = [];
 const amqpMessages: { queue: string; body: string; props: any }[] = [];
 let dir: string;
-
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   dir = tempDir('switchboard-kinds-');

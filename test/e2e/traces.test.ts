@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../helpers/wait.js';
 import { tempDir } from '../helpers/config.js';
 import { githubHeaders, readDb, spawnServer, type Spawned } from '../helpers/server.js';
 import { startSink, type Sink } from '../helpers/sink.js';
@@ -79,16 +80,6 @@ async function startReceiver(): Promise<Receiver> {
 
 function attrs(span: Pick<OtlpSpan, 'attributes'>): Record<string, unknown> {
   return Object.fromEntries(span.attributes.map((a) => [a.key, Object.values(a.value)[0]]));
-}
-
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function parseTraceparent(value: unknown): { traceId: string; spanId: string } {
