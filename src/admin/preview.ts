@@ -440,7 +440,7 @@ export function previewHandler(deps: AdminDeps) {
       const loaded = loadConfigText(file, checked.kind === 'ok' ? checked.text : text, env, { files, names });
       if (!loaded.config) return c.json({ error: 'the config is invalid', errors: outcomeErrors(name, named(loaded.issues), loaded.omittedErrors ?? 0) }, 400);
       const edited = loaded.config;
-      const fit = deps.reloader?.fit(edited) ?? { needsRestart: [] };
+      const verdict = deps.reloader?.reloadVerdict(edited) ?? { needsRestart: [] };
       // Masked with both configs' secrets: an edit may add some.
       const redact = createRedactor([...new Set([...live.secrets, ...edited.secrets])]);
       const deadlineMs = parseDuration(serverEnv.SWITCHBOARD_PREVIEW_DEADLINE ?? '') ?? PREVIEW_DEADLINE_MS;
@@ -450,7 +450,7 @@ export function previewHandler(deps: AdminDeps) {
         edited: edited.hash,
         identical: live.hash === edited.hash,
         window: { limit, ...(since !== undefined ? { since: new Date(since).toISOString() } : {}) },
-        reload: { wouldApply: fit.refusal === undefined, ...(fit.refusal ? { refusal: fit.refusal } : {}), needsRestart: fit.needsRestart },
+        reload: { wouldApply: verdict.refusal === undefined, ...(verdict.refusal ? { refusal: verdict.refusal } : {}), needsRestart: verdict.needsRestart },
         warnings: named(edited.warnings).map(formatIssue),
         ...result,
       });

@@ -119,9 +119,9 @@ export class Reloader {
     const next = result.config;
     const timing = { checkMs: checked.ms, ...(compileMs !== undefined ? { compileMs } : {}) };
     if (next.hash === current.hash) return this.unchanged(at, trigger, current.hash);
-    const fit = this.fit(next);
-    if (fit.refusal) return this.failed(at, trigger, current.hash, [`${this.file}: not reloaded: ${fit.refusal}`], 1, checked);
-    const { needsRestart } = fit;
+    const verdict = this.reloadVerdict(next);
+    if (verdict.refusal) return this.failed(at, trigger, current.hash, [`${this.file}: not reloaded: ${verdict.refusal}`], 1, checked);
+    const { needsRestart } = verdict;
     this.set(next);
     this.loadedAt = at;
     this.counts.ok++;
@@ -149,7 +149,7 @@ export class Reloader {
    * timeouts do not fit the running lease) or the settings that would only
    * apply after a restart. The admin preview asks the same question.
    */
-  fit(next: Config): { refusal?: string; needsRestart: string[] } {
+  reloadVerdict(next: Config): { refusal?: string; needsRestart: string[] } {
     // The running worker keeps the lease it started with: the new timeouts must fit it, or calls would never be made.
     const longest = longestTimeout(next);
     if (!leaseFits(this.boot.leaseMs, longest)) {
