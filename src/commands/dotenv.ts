@@ -1,11 +1,10 @@
 // `.env` in the working directory, read for `${NAME}` in the config: the
 // variables it sets that the environment does not (the environment wins).
 // Parsed with Node's own `.env` parser; the process environment is not changed.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readSmallFile } from '../lib/small-file.js';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import type { IO } from './io.js';
-import { errorMessage } from '../lib/errors.js';
 
 /** Largest `.env` read: it is a list of settings, not data. */
 const MAX_DOTENV_BYTES = 256 * 1024;
@@ -22,26 +21,10 @@ export interface DotEnv {
 /** Reads `<dir>/.env`; undefined when there is none. A file that cannot be read is an error message. */
 export function readDotEnv(dir: string, env: NodeJS.ProcessEnv): DotEnv | { error: string } | undefined {
   const file = join(dir, '.env');
-  let text: string;
-  let fd: number | undefined;
-  try {
-    // Non-blocking: a FIFO named .env must not hang the command before the type check refuses it.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { error: `${file} is not a regular file: not read` };
-    if (st.size > MAX_DOTENV_BYTES) return { error: `${file} is over ${MAX_DOTENV_BYTES / 1024} KB: not read` };
-    const buf = Buffer.alloc(MAX_DOTENV_BYTES + 1);
-    let n = 0;
-    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
-    if (n > MAX_DOTENV_BYTES) return { error: `${file} is over ${MAX_DOTENV_BYTES / 1024} KB: not read` };
-    text = buf.subarray(0, n).toString('utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    return { error: `${file} could not be read (${code ?? errorMessage(err)})` };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const r = readSmallFile(file, MAX_DOTENV_BYTES);
+  if ('code' in r) return r.code === 'ENOENT' || r.code === 'ENOTDIR' ? undefined : { error: `${file} could not be read (${r.code})` };
+  if ('problem' in r) return { error: r.problem === 'too-large' ? `${file} is over ${MAX_DOTENV_BYTES / 1024} KB: not read` : `${file} is not a regular file: not read` };
+  const text = r.text;
   const parsed = parseEnv(text) as Record<string, string>;
   const used: string[] = [];
   const shadowed: string[] = [];

@@ -4,7 +4,7 @@
 // positions. Values never appear in messages: only variable names and paths do
 // (`writtenAs` lets a schema error show `${DB_URL}` instead of what it held,
 // and `unsubstitute` puts the reference back wherever a message quotes a value).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readSmallFile } from '../lib/small-file.js';
 import { isPair, isScalar, isSeq, Scalar, visit, type Node } from 'yaml';
 import { createRedactor, MASK } from '../observe/redact.js';
 import type { ConfigIssue } from './issues.js';
@@ -98,25 +98,12 @@ export interface InterpolationOptions {
   readonly names?: ReadonlySet<string>;
 }
 
-/** A secret file's content: a regular file of at most MAX_SECRET_FILE_BYTES, read from the open file (no swap between check and read). */
+/** A secret file's content: a regular file of at most MAX_SECRET_FILE_BYTES. */
 function readSecretFile(path: string): { content: string } | { code: string } {
-  let fd: number | undefined;
-  try {
-    // Non-blocking: a FIFO must not hang the load before the type check refuses it.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { code: st.isDirectory() ? 'a directory' : 'not a regular file' };
-    if (st.size > MAX_SECRET_FILE_BYTES) return { code: `over ${MAX_SECRET_FILE_BYTES / 1024} KB` };
-    const buf = Buffer.alloc(MAX_SECRET_FILE_BYTES + 1);
-    let n = 0;
-    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
-    if (n > MAX_SECRET_FILE_BYTES) return { code: `over ${MAX_SECRET_FILE_BYTES / 1024} KB` };
-    return { content: buf.subarray(0, n).toString('utf8') };
-  } catch (err) {
-    return { code: (err as NodeJS.ErrnoException).code ?? 'unreadable' };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const r = readSmallFile(path, MAX_SECRET_FILE_BYTES);
+  if ('text' in r) return { content: r.text };
+  if ('code' in r) return r;
+  return { code: r.problem === 'directory' ? 'a directory' : r.problem === 'not-regular' ? 'not a regular file' : `over ${MAX_SECRET_FILE_BYTES / 1024} KB` };
 }
 
 export function interpolate(yaml: YamlFile, env: NodeJS.ProcessEnv, options: InterpolationOptions = {}): InterpolationResult {
