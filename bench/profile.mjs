@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:profile [-- ingest|e2e|pg] : a CPU profile of the server under the
+// npm run bench:profile [-- ingest|e2e|pg|threads] (threads: e2e with server.workers: 2, the server on every CPU): a CPU profile of the server under the
 // benchmark's load (bench/load.mjs: 50 connections, 5 s, loopback; the server and
 // the generator pinned to separate cores as in `npm run bench`), summarised as the
 // functions with the most self time. The raw .cpuprofile is kept for Chrome's
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { PG_URL, children, config, pinSelf, runLoad, start, startSwitchboard, stop, work } from './common.mjs';
 
 const scenario = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? 'ingest';
-if (!['ingest', 'e2e', 'pg'].includes(scenario)) {
-  console.error(`unknown scenario "${scenario}": use ingest, e2e or pg`);
+if (!['ingest', 'e2e', 'pg', 'threads'].includes(scenario)) {
+  console.error(`unknown scenario "${scenario}": use ingest, e2e, pg or threads`);
   process.exit(2);
 }
 
@@ -39,15 +39,25 @@ async function main() {
   const dir = join(work, 'profile');
   const store = scenario === 'pg' ? `${PG_URL}?schema=sb_profile_${Date.now()}` : `sqlite:${join(work, 'profile.db')}`;
   try {
-    const s = await startSwitchboard(config({ sink: sink.url, store, matching: scenario !== 'ingest' }), 'profile', { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+    const threads = scenario === 'threads';
+    const s = await startSwitchboard(config({ sink: sink.url, store, matching: scenario !== 'ingest', workers: threads ? 2 : 1 }), 'profile', {
+      nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+      ...(threads ? { cpus: 'all' } : {}),
+    });
     const r = await runLoad({ urls: [s.url], mode: 'closed', seconds: 5, record: false });
     console.log(`${scenario}: ${Math.round(r.acked / ((r.t1 - r.t0) / 1000))} req/s, p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms`);
     await new Promise((res) => setTimeout(res, 2000)); // let deliveries catch up a little
     await stop(s);
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    const path = join(dir, file);
-    console.log(summarise(JSON.parse(readFileSync(path, 'utf8'))).join('\n'));
-    console.log(`\nprofile: ${path} (open it in Chrome DevTools → Performance)`);
+    // One file per thread: the main thread's first, then the delivery threads' (and the checkpointer's, nearly idle).
+    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+    for (const file of files) {
+      const path = join(dir, file);
+      const profile = JSON.parse(readFileSync(path, 'utf8'));
+      if (profile.samples.length < 50) continue;
+      console.log(`\n${file} (${profile.samples.length} samples)`);
+      console.log(summarise(profile).join('\n'));
+      console.log(`profile: ${path} (open it in Chrome DevTools → Performance)`);
+    }
   } finally {
     await stop(sink);
     for (const c of children) c.kill('SIGKILL');

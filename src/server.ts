@@ -9,9 +9,12 @@ import { metricsHosts } from './admin/auth.js';
 import type { Config } from './config/types.js';
 import { createRedactor } from './observe/redact.js';
 import { Sender } from './delivery/sender.js';
+import { DeliveryThreads, threadModule } from './delivery/threads.js';
 import { Worker } from './delivery/worker.js';
+import { deliveriesElsewhere } from './event/fresh.js';
 import { ingressApp } from './ingress/app.js';
 import { RejectionLog } from './ingress/rejections.js';
+import { errorMessage } from './lib/errors.js';
 import { hasTraversal } from './lib/request-target.js';
 import type { Logger } from './observe/log.js';
 import { Metrics } from './observe/metrics.js';
@@ -62,7 +65,10 @@ export interface RunningServer {
   readonly url: string;
   readonly store: Store;
   readonly rejections: RejectionLog;
+  /** The delivery loop, when deliveries run on the main thread (server.workers: 1, or threads cannot be used). */
   readonly worker?: Worker;
+  /** Delivery threads running (0: deliveries run on the main thread, or not at all). */
+  readonly deliveryThreads: number;
   /** The Node HTTP server (tests read its settings). */
   readonly http: Server;
   config(): Config;
@@ -84,7 +90,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const metrics = new Metrics(() => store.queueStats(Date.now()));
   metrics.live(live.hash);
   const sender = new Sender();
-  const worker = opts.worker === false ? undefined : new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...(opts.worker ?? {}) });
+  const env = opts.env ?? process.env;
+  const workerOpts = opts.worker === false ? undefined : (opts.worker ?? {});
+  // Deliveries on threads of their own (server.workers > 1), when the store is one other connections can open.
+  const threadsWanted = workerOpts !== undefined && live.server.workers > 1 ? threadsFor(live, opts.store !== undefined) : undefined;
+  let threads: DeliveryThreads | undefined;
+  if (threadsWanted && 'module' in threadsWanted) {
+    threads = new DeliveryThreads({
+      count: live.server.workers - 1,
+      config: live,
+      env,
+      log: opts.log,
+      metrics,
+      split: store.kind === 'sqlite',
+      module: threadsWanted.module,
+      leaseMs: workerOpts?.leaseMs ?? live.server.leaseMs,
+      ...(workerOpts?.pollMs !== undefined ? { pollMs: workerOpts.pollMs } : {}),
+    });
+  } else if (threadsWanted) opts.log.warn({ workers: live.server.workers, reason: threadsWanted.reason }, 'server.workers: delivering on the main thread');
+  let worker =
+    workerOpts !== undefined && !threads ? new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...workerOpts }) : undefined;
+  const wake = () => (threads ? threads.wake() : worker?.wake());
   const reloader = opts.configFile
     ? new Reloader(
         opts.configFile,
@@ -93,9 +119,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           live = c;
           // Broker connections of targets the new config removed or changed are closed.
           sender.retain(targetsOf(c));
+          threads?.setConfig(c);
         },
         opts.log,
-        opts.env ?? process.env,
+        env,
         metrics,
       )
     : undefined;
@@ -106,8 +133,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     metricsHosts(() => live),
     async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }),
   );
-  app.route('/admin', adminApp({ config: () => live, rejections, store, onQueued: () => worker?.wake(), ...(reloader ? { reloader } : {}) }));
-  app.route('/', ingressApp({ config: () => live, store, log: opts.log, rejections, onAccepted: () => worker?.wake(), metrics }));
+  app.route('/admin', adminApp({ config: () => live, rejections, store, onQueued: wake, ...(reloader ? { reloader } : {}) }));
+  app.route('/', ingressApp({ config: () => live, store, log: opts.log, rejections, onAccepted: wake, metrics }));
   if (!live.admin.token) opts.log.info('admin API: no admin.token set, so /admin answers requests from this machine only');
   const host = opts.host ?? '0.0.0.0';
 
@@ -115,7 +142,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let server: Server;
   try {
     // A SQLite file has one server (the store's lock file makes sure): claims left by a crashed run are stale now.
-    if (worker && store.kind === 'sqlite') await store.releaseStaleLeases();
+    if ((worker || threads) && store.kind === 'sqlite') await store.releaseStaleLeases();
+    if (threads) {
+      try {
+        await threads.start();
+        deliveriesElsewhere(true);
+      } catch (err) {
+        // Threads that cannot start (no memory, a module that will not load): one loop still delivers everything.
+        opts.log.warn({ workers: live.server.workers, reason: live.redact.text(errorMessage(err)) }, 'server.workers: the delivery threads could not start; delivering on the main thread');
+        threads = undefined;
+        worker = new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...workerOpts });
+      }
+    }
     server = await new Promise<Server>((resolve, reject) => {
       const s = serve(
         {
@@ -135,20 +173,25 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   } catch (err) {
     // Cannot start (port in use, no permission, a failing store): release what was opened, or its threads keep the process alive.
     await sender.close().catch(() => undefined);
+    if (threads) {
+      await threads.stop(0).catch(() => undefined);
+      deliveriesElsewhere(false);
+    }
     if (!opts.store) await store.close().catch(() => undefined);
     if (tracing) await stopTracing();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
   worker?.start();
-  // Not awaited: a broker that is down must not hold up the server.
-  void sender.warm(targetsOf(live).values(), (target, reason) =>
-    opts.log.warn({ target, reason: createRedactor(live.secrets).text(reason) }, 'target unreachable at start-up: its deliveries will wait and retry'),
-  );
+  // Not awaited: a broker that is down must not hold up the server. (Delivery threads warm their own.)
+  if (worker) {
+    void sender.warm(targetsOf(live).values(), (target, reason) =>
+      opts.log.warn({ target, reason: createRedactor(live.secrets).text(reason) }, 'target unreachable at start-up: its deliveries will wait and retry'),
+    );
+  }
   const pruner = startPruning(store, { retentionMs: () => live.retentionMs, log: opts.log, everyMs: opts.pruneEveryMs ?? 600_000 });
   let watcher: ConfigWatcher | undefined;
   if (reloader && opts.watch && opts.configFile) {
-    const env = opts.env ?? process.env;
     const poll = watchPollMs(env);
     if (typeof poll !== 'number') opts.log.warn({ setting: WATCH_POLL_ENV }, poll.error);
     watcher = watchConfig(opts.configFile, live.hash, (text) => void reloader.reload('file changed', text), undefined, env, typeof poll === 'number' ? poll : DEFAULT_WATCH_POLL_MS);
@@ -166,11 +209,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     store,
     rejections,
     ...(worker ? { worker } : {}),
+    deliveryThreads: threads?.count ?? 0,
     http: server,
     config: () => live,
     setConfig: (c) => {
       live = c;
       sender.retain(targetsOf(c));
+      threads?.setConfig(c);
     },
     reload: async (trigger) => reloader?.reload(trigger),
     close: () =>
@@ -191,6 +236,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         });
         // Then the deliveries in flight; any left unfinished are picked up after a restart.
         await worker?.stop();
+        if (threads) {
+          await threads.stop();
+          deliveriesElsewhere(false);
+        }
         await sender.close();
         await pruned;
         await store.close();
@@ -213,4 +262,17 @@ async function refuseTraversal(c: Context, next: Next) {
 /** Every target a config sends to: the named ones and those written inline in routes. */
 function targetsOf(c: Config): Map<string, Config['routes'][number]['target']> {
   return new Map([...c.targets, ...c.routes.map((r) => [r.target.name, r.target] as const)]);
+}
+
+/**
+ * Whether deliveries can run on threads with this store: the compiled thread
+ * module, or why not (an in-memory SQLite store, or a store object handed in,
+ * cannot be opened again by another thread).
+ */
+function threadsFor(c: Config, storeGiven: boolean): { module: string } | { reason: string } | undefined {
+  // Tests hand in a store object: one loop, as asked, with nothing to warn about.
+  if (storeGiven) return undefined;
+  if (/^sqlite::memory:/.test(c.store)) return { reason: 'an in-memory SQLite store cannot be shared with other threads' };
+  const module = threadModule();
+  return module ? { module } : { reason: 'the delivery thread module is not built (npm run build)' };
 }

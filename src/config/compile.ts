@@ -95,6 +95,7 @@ export function compileConfig(input: CompileInput): CompileOutput {
   const config: Config = {
     file: yaml.file,
     hash: createHash('sha256').update(yaml.text).digest('hex'),
+    text: yaml.text,
     server,
     store: settings.store,
     retentionMs: settings.retentionMs,

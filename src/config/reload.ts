@@ -49,7 +49,7 @@ export class Reloader {
   private counts = { ok: 0, failed: 0 };
   private last: ReloadResult | undefined;
   /** The settings fixed at start: a later change to them needs a restart. */
-  private readonly boot: { port: number; store: string; leaseMs: number };
+  private readonly boot: { port: number; store: string; leaseMs: number; workers: number };
 
   constructor(
     private readonly file: string,
@@ -60,7 +60,7 @@ export class Reloader {
     private readonly metrics?: ReloadCounter,
   ) {
     const c = get();
-    this.boot = { port: c.server.port, store: c.store, leaseMs: c.server.leaseMs };
+    this.boot = { port: c.server.port, store: c.store, leaseMs: c.server.leaseMs, workers: c.server.workers };
   }
 
   private queue: Promise<unknown> = Promise.resolve();
@@ -162,6 +162,7 @@ export class Reloader {
     if (next.server.leaseMs !== this.boot.leaseMs) needsRestart.push(`server.lease (${this.boot.leaseMs} ms → ${next.server.leaseMs} ms)`);
     if (next.server.port !== this.boot.port) needsRestart.push(`server.port (${this.boot.port} → ${next.server.port})`);
     if (next.store !== this.boot.store) needsRestart.push('store');
+    if (next.server.workers !== this.boot.workers) needsRestart.push(`server.workers (${this.boot.workers} → ${next.server.workers})`);
     return { needsRestart };
   }
 

@@ -109,6 +109,8 @@ export interface Config {
   readonly file: string;
   /** sha256 of the file's bytes: the live "version". */
   readonly hash: string;
+  /** The file's text, as compiled (delivery threads compile the same text again: a Config cannot cross threads). */
+  readonly text: string;
   readonly server: {
     readonly port: number;
     readonly basePath: string;
@@ -120,6 +122,8 @@ export interface Config {
     readonly maxFanout: number;
     /** Most events one batched request may become (`split:`); past it, 413. */
     readonly maxSplit: number;
+    /** Threads: 1 is one event loop; N > 1 is the main thread (ingest, admin) and N - 1 delivery threads. */
+    readonly workers: number;
   };
   readonly store: string;
   /** Settled events older than this are pruned. */

@@ -8,7 +8,7 @@ import type { Config, Route } from '../config/types.js';
 import { freshPayload } from '../event/fresh.js';
 import { recordedEvent } from '../event/planned.js';
 import { parseBody } from '../lib/body.js';
-import type { Metrics } from '../observe/metrics.js';
+import type { DeliveryMetrics } from '../observe/metrics.js';
 import type { Redactor } from '../observe/redact.js';
 import { TRACE_HEADER, tracing, type AttemptInfo, type AttemptSpan } from '../observe/trace.js';
 import type { AttemptRecord, ClaimedDelivery, Outcome } from '../store/types.js';
@@ -27,7 +27,7 @@ export interface DeliverContext {
   readonly redact: Redactor;
   readonly sender: Sender;
   readonly limits: TargetLimits;
-  readonly metrics?: Metrics;
+  readonly metrics?: DeliveryMetrics;
   readonly random?: () => number;
   /**
    * Asked with the slot and token held, right before each call: true when this

@@ -17,7 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config, Route, Target } from '../config/types.js';
 import type { Logger } from '../observe/log.js';
-import type { Metrics } from '../observe/metrics.js';
+import type { DeliveryMetrics } from '../observe/metrics.js';
 import { createRedactor, type Redactor } from '../observe/redact.js';
 import type { AttemptRecord, ClaimedDelivery, ClaimShares, Outcome, Store } from '../store/types.js';
 import { deliver } from './deliver.js';
@@ -37,7 +37,20 @@ export interface WorkerOptions {
   /** Longest sleep between looks at the store (work from other processes, clock drift). */
   pollMs?: number;
   random?: () => number;
-  metrics?: Metrics;
+  metrics?: DeliveryMetrics;
+  /**
+   * This worker's part of the targets, when several delivery threads share a
+   * store whose limits are kept in memory (SQLite): each target belongs to one
+   * worker (by its name), so its concurrency and rate are kept in one place.
+   */
+  part?: { readonly index: number; readonly count: number };
+}
+
+/** The part (0 … count - 1) a target belongs to: FNV-1a of its name. */
+export function partOf(target: string, count: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < target.length; i++) h = Math.imul(h ^ target.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % count;
 }
 
 /** Most deliveries claimed in one go. */
@@ -170,7 +183,11 @@ export class Worker {
     let index = this.shareIndex.get(config);
     if (!index) {
       const shares = new Map<string, number>();
-      for (const r of config.routes) if (!shares.has(r.target.name)) shares.set(r.target.name, this.shareOf(r.target));
+      const part = this.opts.part;
+      for (const r of config.routes) {
+        // Another worker's targets are listed with no room: never claimed here, and not waited on.
+        if (!shares.has(r.target.name) && (!part || partOf(r.target.name, part.count) === part.index)) shares.set(r.target.name, this.shareOf(r.target));
+      }
       index = { routes: config.routes.map((r) => ({ route: r.name, group: r.target.name })), shares };
       this.shareIndex.set(config, index);
     }
@@ -182,7 +199,7 @@ export class Worker {
       room.set(target, left);
       if (left === 0) full.set(target, share);
     }
-    return { shares: { routes: index.routes.map((r) => ({ route: r.route, group: r.group, room: room.get(r.group)! })) }, full };
+    return { shares: { routes: index.routes.map((r) => ({ route: r.route, group: r.group, room: room.get(r.group) ?? 0 })) }, full };
   }
 
   private async tick(): Promise<void> {

@@ -11,10 +11,21 @@ const MAX_BYTES = 16 * 1024 * 1024;
 
 const entries = new Map<string, { payload: unknown; bytes: number }>();
 let bytes = 0;
+/** Servers whose deliveries run on other threads (nothing here would read what is kept): while any runs, nothing is kept. */
+let elsewhere = 0;
+
+/** A server delivering on threads starts (true) or stops (false): while one runs, payloads are not kept. */
+export function deliveriesElsewhere(on: boolean): void {
+  elsewhere = Math.max(0, elsewhere + (on ? 1 : -1));
+  if (elsewhere > 0) {
+    entries.clear();
+    bytes = 0;
+  }
+}
 
 /** Keeps the payload parsed from the `size` bytes stored as event `eventId`. */
 export function rememberPayload(eventId: string, payload: unknown, size: number): void {
-  if (size > MAX_BYTES / 16 || entries.has(eventId)) return;
+  if (elsewhere > 0 || size > MAX_BYTES / 16 || entries.has(eventId)) return;
   entries.set(eventId, { payload, bytes: size });
   bytes += size;
   while (entries.size > MAX_ENTRIES || bytes > MAX_BYTES) {

@@ -88,6 +88,9 @@ export interface QueueFigures {
   readonly oldestPendingAgeSeconds: number;
 }
 
+/** What the delivery side records: a delivery thread forwards these to the main thread's registry. */
+export type DeliveryMetrics = Pick<Metrics, 'delivery' | 'attempt'>;
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly webhooks = new Counter({

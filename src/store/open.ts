@@ -3,8 +3,8 @@ import { SqliteStore } from './sqlite.js';
 import { StoreError, type Store } from './types.js';
 
 /** The store a URL names: `sqlite:<path>` (the default) or `postgres://user:pass@host:5432/db[?schema=name]`. */
-export async function openStore(url: string): Promise<Store> {
-  if (url.startsWith('sqlite:')) return new SqliteStore(url);
+export async function openStore(url: string, opts: { inProcess?: boolean } = {}): Promise<Store> {
+  if (url.startsWith('sqlite:')) return new SqliteStore(url, opts);
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return PostgresStore.open(url);
   throw new StoreError(`unknown store "${url.split(':')[0]}:": use sqlite:<path> or postgres://…`);
 }

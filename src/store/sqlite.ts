@@ -147,9 +147,14 @@ export class SqliteStore implements Store {
   /** The connection holding `<path>.lock` while the store is open (none for `:memory:`). */
   private readonly lock: Database.Database | undefined;
 
-  constructor(url: string) {
+  /**
+   * `inProcess`: another connection of this process (a delivery thread's), opened
+   * while the process's own store holds the file's lock and runs its checkpoints:
+   * this one takes neither. Only the server's delivery threads open one.
+   */
+  constructor(url: string, opts: { inProcess?: boolean } = {}) {
     const { path, synchronous } = parseSqliteUrl(url);
-    if (path !== ':memory:') {
+    if (path !== ':memory:' && !opts.inProcess) {
       mkdirSync(dirname(path), { recursive: true });
       this.lock = lockStore(path);
     }
@@ -170,7 +175,9 @@ export class SqliteStore implements Store {
       this.lock?.close();
       throw err;
     }
-    if (path !== ':memory:') {
+    // The process's own store checkpoints in the background; this connection leaves the copying to it.
+    if (opts.inProcess) this.db.pragma(`wal_autocheckpoint = ${BACKGROUND_AUTOCHECKPOINT}`);
+    else if (path !== ':memory:') {
       this.checkpointer = Checkpointer.start(path, (running) => {
         if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${running ? BACKGROUND_AUTOCHECKPOINT : INLINE_AUTOCHECKPOINT}`);
       });

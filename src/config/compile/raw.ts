@@ -67,7 +67,7 @@ export interface RawTest {
   expect: RawExpectation[];
 }
 export interface RawConfig {
-  server?: { port?: number; basePath?: string; maxBodySize?: string | number; publicUrl?: string; lease?: string; maxFanout?: number; maxSplit?: number };
+  server?: { port?: number; basePath?: string; maxBodySize?: string | number; publicUrl?: string; lease?: string; maxFanout?: number; maxSplit?: number; workers?: number };
   store?: string;
   retention?: string;
   admin?: { token?: string; hosts?: string[] };

@@ -1,4 +1,5 @@
 // The top-level settings: server, store, admin, defaults, retention.
+import { availableParallelism } from 'node:os';
 import { urlPassword } from '../../observe/redact.js';
 import type { Config, RetryPolicy } from '../types.js';
 import { parseDuration, parseSize } from '../units.js';
@@ -32,6 +33,7 @@ export function compileSettings(ctx: CompileContext, raw: RawConfig): Settings {
     leaseMs: parseDuration(rawServer.lease ?? '60s') ?? 60_000,
     maxFanout: rawServer.maxFanout ?? 1000,
     maxSplit: rawServer.maxSplit ?? 1000,
+    workers: workersSetting(ctx, env, rawServer.workers),
   };
   const store = env.SWITCHBOARD_STORE || (typeof raw.store === 'string' && !bad(['store']) ? raw.store : DEFAULT_STORE);
   const adminToken = isObject(raw.admin) && typeof raw.admin.token === 'string' ? raw.admin.token : env.SWITCHBOARD_ADMIN_TOKEN || undefined;
@@ -63,4 +65,18 @@ export function compileSettings(ctx: CompileContext, raw: RawConfig): Settings {
 
 export function checkRetry(ctx: CompileContext, at: PathSegment[], r: RetryPolicy): void {
   if (r.initialDelayMs > r.maxDelayMs) ctx.error(at, `${label(at)}: initialDelay is longer than maxDelay`);
+}
+
+export const WORKERS_ENV = 'SWITCHBOARD_WORKERS';
+
+/** server.workers: SWITCHBOARD_WORKERS, else the file's, else the CPUs this process may use (at most 64). */
+function workersSetting(ctx: CompileContext, env: NodeJS.ProcessEnv, written: number | undefined): number {
+  const raw = env[WORKERS_ENV];
+  if (raw !== undefined && raw !== '') {
+    if (/^\d{1,2}$/.test(raw.trim()) && Number(raw) >= 1 && Number(raw) <= 64) return Number(raw);
+    ctx.error(['server', 'workers'], `${WORKERS_ENV}=${JSON.stringify(raw)} is not a number of threads from 1 to 64`);
+    return 1;
+  }
+  if (typeof written === 'number' && Number.isInteger(written) && written >= 1 && written <= 64) return written;
+  return Math.max(1, Math.min(64, availableParallelism()));
 }
