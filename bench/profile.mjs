@@ -49,7 +49,9 @@ async function main() {
     await new Promise((res) => setTimeout(res, 2000)); // let deliveries catch up a little
     await stop(s);
     // One file per thread: the main thread's first, then the delivery threads' (and the checkpointer's, nearly idle).
-    const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort();
     for (const file of files) {
       const path = join(dir, file);
       const profile = JSON.parse(readFileSync(path, 'utf8'));

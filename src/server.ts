@@ -108,8 +108,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ...(workerOpts?.pollMs !== undefined ? { pollMs: workerOpts.pollMs } : {}),
     });
   } else if (threadsWanted) opts.log.warn({ workers: live.server.workers, reason: threadsWanted.reason }, 'server.workers: delivering on the main thread');
-  let worker =
-    workerOpts !== undefined && !threads ? new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...workerOpts }) : undefined;
+  let worker = workerOpts !== undefined && !threads ? new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...workerOpts }) : undefined;
   const wake = () => (threads ? threads.wake() : worker?.wake());
   const reloader = opts.configFile
     ? new Reloader(

@@ -40,6 +40,8 @@ export async function serveCommand(file: string, io: IO): Promise<number> {
       store: config.store.replace(/\/\/[^@/]*@/, '//***@'),
       sources: [...config.sources.values()].map((s) => `POST ${config.server.basePath}${s.path} (${s.name}, ${s.verify.scheme.name})`),
       routes: config.routes.length,
+      // server.workers: the main thread plus this many delivery threads (0: one event loop does everything).
+      deliveryThreads: server.deliveryThreads,
     },
     `listening on port ${server.port}`,
   );

@@ -34,10 +34,7 @@ export interface ThreadData {
 export type ToThread = 'wake' | { readonly config: string; readonly hash: string } | { readonly stop: number };
 
 export type FromThread =
-  | { readonly type: 'ready' }
-  | { readonly type: 'failed'; readonly reason: string }
-  | { readonly type: 'metrics'; readonly items: readonly MetricItem[] }
-  | { readonly type: 'stopped' };
+  { readonly type: 'ready' } | { readonly type: 'failed'; readonly reason: string } | { readonly type: 'metrics'; readonly items: readonly MetricItem[] } | { readonly type: 'stopped' };
 
 export type MetricItem = readonly ['delivery', string, Parameters<DeliveryMetrics['delivery']>[1]] | readonly ['attempt', string, number, number | 'confirmed' | undefined];
 
@@ -105,7 +102,8 @@ export async function runDeliveryThread(): Promise<void> {
         log.error({ version: m.hash.slice(0, 12) }, 'delivery thread: the reloaded config did not compile here; this thread keeps the previous one');
         return;
       }
-      if (next.config.hash !== m.hash) log.warn({ version: next.config.hash.slice(0, 12), main: m.hash.slice(0, 12) }, 'delivery thread: the config compiled to another version than on the main thread');
+      if (next.config.hash !== m.hash)
+        log.warn({ version: next.config.hash.slice(0, 12), main: m.hash.slice(0, 12) }, 'delivery thread: the config compiled to another version than on the main thread');
       live = next.config;
       sender.retain(mine(live));
       worker.wake();

@@ -53,13 +53,19 @@ export function createLogger(
   secrets: () => readonly string[] = () => NO_SECRETS,
 ): Logger {
   const level = env.LOG_LEVEL ?? 'info';
+  // One redactor per list of secrets (a config's list is one frozen array): not one built for every line.
+  let last: { secrets: readonly string[]; redact: ReturnType<typeof createRedactor> } | undefined;
+  const redactorFor = (list: readonly string[]) => {
+    if (last?.secrets !== list) last = { secrets: list, redact: createRedactor(list) };
+    return last.redact;
+  };
   const options = {
     level,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     hooks: {
       logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
-        const redact = createRedactor(secrets());
+        const redact = redactorFor(secrets());
         method.apply(
           this,
           args.map((a) => (a instanceof Error ? { err: redact.text(a.message) } : redact.value(a))),

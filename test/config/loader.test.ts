@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { loadSchema } from '../../src/config/schema.js';
@@ -9,7 +10,7 @@ describe('a valid config', () => {
   it('compiles with defaults applied', () => {
     const { config, issues } = load(MINIMAL);
     expect(issues).toEqual([]);
-    expect(config!.server).toEqual({ port: 8080, basePath: '/hooks', maxBodySize: 1024 * 1024, leaseMs: 60_000, maxFanout: 1000, maxSplit: 1000 });
+    expect(config!.server).toEqual({ port: 8080, basePath: '/hooks', maxBodySize: 1024 * 1024, leaseMs: 60_000, maxFanout: 1000, maxSplit: 1000, workers: availableParallelism() });
     expect(config!.retentionMs).toBe(7 * 86_400_000);
     expect(config!.store).toBe('sqlite:./data/switchboard.db');
     expect(config!.defaults).toEqual({ timeoutMs: 10_000, retry: { attempts: 10, initialDelayMs: 1000, maxDelayMs: 3_600_000 } });
@@ -351,5 +352,17 @@ describe('the lease and the timeouts (review of issue 14)', () => {
     expect(errors.join('\n')).toMatch(/server\.lease \(11000 ms\) must be longer than the longest target timeout \(10000 ms\) plus the worker's margin \(1100 ms\)/);
     expect(load(MINIMAL + 'defaults: { timeout: 59s }\n').errors.join('\n')).toMatch(/server\.lease \(60000 ms\) must be longer/);
     expect(load(MINIMAL + 'server: { lease: 12s }\ndefaults: { timeout: 10s }\n').errors).toEqual([]);
+  });
+});
+
+describe('server.workers', () => {
+  it('is the file’s number, SWITCHBOARD_WORKERS overrides it, and a bad value names the variable', () => {
+    const text = MINIMAL.replace('version: 1', 'version: 1\nserver: { workers: 3 }');
+    expect(load(text).config!.server.workers).toBe(3);
+    expect(load(text, { SWITCHBOARD_WORKERS: '1' }).config!.server.workers).toBe(1);
+    const bad = load(text, { SWITCHBOARD_WORKERS: '0' });
+    expect(bad.config).toBeUndefined();
+    expect(bad.issues.map((i) => i.message).join('\n')).toMatch(/SWITCHBOARD_WORKERS="0" is not a number of threads from 1 to 64/);
+    expect(load(MINIMAL.replace('version: 1', 'version: 1\nserver: { workers: 0 }')).config).toBeUndefined();
   });
 });

@@ -60,15 +60,17 @@ async function crashUnderLoad(env: Record<string, string>) {
   }
 }
 
-describe('kill -9 under load, three times', () => {
+// With one event loop (workers: 1) and with deliveries on a thread of their own (workers: 2, SPEC §6).
+describe.each([1, 2])('kill -9 under load, three times, server.workers: %i', (workers) => {
+  const threads = { SWITCHBOARD_WORKERS: String(workers) };
   it('SQLite: every acknowledged event is delivered', async () => {
-    await crashUnderLoad({});
+    await crashUnderLoad(threads);
   }, 90_000);
 
   it.skipIf(unreachable !== undefined)(
     'PostgreSQL: every acknowledged event is delivered',
     async () => {
-      await crashUnderLoad({ SWITCHBOARD_STORE: freshSchemaUrl() });
+      await crashUnderLoad({ ...threads, SWITCHBOARD_STORE: freshSchemaUrl() });
     },
     90_000,
   );

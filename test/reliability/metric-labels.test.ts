@@ -60,12 +60,19 @@ async function send(from: number, to: number, markers: string[]): Promise<number
 
 const series = (text: string) => text.split('\n').filter((l) => l.startsWith('switchboard_'));
 
-/** /metrics once the worker has settled every delivery (so no series is still about to appear). */
+/**
+ * /metrics once the worker has settled every delivery (so no series is still about to appear): the
+ * queue is empty, and the series are the same as 100 ms before (delivery threads hand their counts
+ * to the main thread just after they commit).
+ */
 async function settledMetrics(): Promise<string> {
   const deadline = Date.now() + 20_000;
+  let previous: number | undefined;
   for (;;) {
     const text = await (await fetch(`${server.url}/metrics`)).text();
-    if (/^switchboard_queue_depth 0$/m.test(text)) return text;
+    const drained = /^switchboard_queue_depth 0$/m.test(text);
+    if (drained && previous === series(text).length) return text;
+    previous = drained ? series(text).length : undefined;
     if (Date.now() > deadline) throw new Error('the queue did not drain');
     await new Promise((r) => setTimeout(r, 100));
   }
