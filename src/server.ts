@@ -8,7 +8,7 @@ import { adminApp } from './admin/app.js';
 import { metricsHosts } from './admin/auth.js';
 import type { Config } from './config/types.js';
 import { createRedactor } from './observe/redact.js';
-import { Sender } from './delivery/sender.js';
+import { Sender, targetsOf } from './delivery/sender.js';
 import { DeliveryThreads, threadModule } from './delivery/threads.js';
 import { Worker } from './delivery/worker.js';
 import { deliveriesElsewhere } from './event/fresh.js';
@@ -108,7 +108,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       ...(workerOpts?.pollMs !== undefined ? { pollMs: workerOpts.pollMs } : {}),
     });
   } else if (threadsWanted) opts.log.warn({ workers: live.server.workers, reason: threadsWanted.reason }, 'server.workers: delivering on the main thread');
-  let worker = workerOpts !== undefined && !threads ? new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...workerOpts }) : undefined;
+  const loopWorker = () => new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...workerOpts });
+  let worker = workerOpts !== undefined && !threads ? loopWorker() : undefined;
   const wake = () => (threads ? threads.wake() : worker?.wake());
   const reloader = opts.configFile
     ? new Reloader(
@@ -150,7 +151,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         // Threads that cannot start (no memory, a module that will not load): one loop still delivers everything.
         opts.log.warn({ workers: live.server.workers, reason: live.redact.text(errorMessage(err)) }, 'server.workers: the delivery threads could not start; delivering on the main thread');
         threads = undefined;
-        worker = new Worker({ store, sender, config: () => live, log: opts.log, metrics, leaseMs: live.server.leaseMs, ...workerOpts });
+        worker = loopWorker();
       }
     }
     server = await new Promise<Server>((resolve, reject) => {
@@ -256,11 +257,6 @@ async function refuseTraversal(c: Context, next: Next) {
   const target = (c.env as { incoming?: { url?: string } } | undefined)?.incoming?.url ?? c.req.url;
   if (hasTraversal(target)) return c.json({ error: 'not found: paths with "." or ".." segments, encoded slashes or backslashes are refused' }, 404);
   return next();
-}
-
-/** Every target a config sends to: the named ones and those written inline in routes. */
-function targetsOf(c: Config): Map<string, Config['routes'][number]['target']> {
-  return new Map([...c.targets, ...c.routes.map((r) => [r.target.name, r.target] as const)]);
 }
 
 /**

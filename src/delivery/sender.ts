@@ -18,6 +18,11 @@ import { Publisher } from './kinds/publisher.js';
 import type { Message } from './kinds/types.js';
 import type { OutgoingRequest } from './plan.js';
 
+/** Every target a config sends to: the named ones and those written inline in routes. */
+export function targetsOf(c: Config): Map<string, Target> {
+  return new Map([...c.targets, ...c.routes.map((r) => [r.target.name, r.target] as const)]);
+}
+
 export const RESPONSE_EXCERPT_BYTES = 4096;
 export const MAX_REDIRECTS = 5;
 /** At most this much is read past RESPONSE_EXCERPT_BYTES (for a secret across the cut): longer secrets are not supported there. */

@@ -16,7 +16,7 @@ import type { DeliveryMetrics } from '../observe/metrics.js';
 import { startTracing, stopTracing } from '../observe/trace.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
-import { Sender } from './sender.js';
+import { Sender, targetsOf } from './sender.js';
 import { partOf, Worker } from './worker.js';
 
 /** What the main thread gives a delivery thread. */
@@ -89,7 +89,7 @@ export async function runDeliveryThread(): Promise<void> {
     ...(data.part ? { part: data.part } : {}),
   });
   const mine = (c: Config): Map<string, Target> => {
-    const all = new Map<string, Target>([...c.targets, ...c.routes.map((r) => [r.target.name, r.target] as const)]);
+    const all = targetsOf(c);
     if (data.part) for (const name of all.keys()) if (partOf(name, data.part.count) !== data.part.index) all.delete(name);
     return all;
   };
