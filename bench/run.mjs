@@ -26,6 +26,7 @@ import {
   pinSelf,
   pinning,
   runLoad,
+  signedBody,
   start,
   startSwitchboard,
   stop,
@@ -37,7 +38,7 @@ const OPEN_SECONDS = QUICK ? 4 : 20;
 const OTHER_SECONDS = QUICK ? 2 : SECONDS; // the scenarios no goal is read from
 const DRAIN_TIMEOUT_MS = QUICK ? 30_000 : 120_000;
 const WORKERS_N = Math.max(2, cpus().length);
-// --only=main,open,…: just those scenarios (the baseline always runs: every ratio needs it)
+// --only=main,delivery,open,…: just those scenarios (the baseline always runs: every ratio needs it)
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice(7)
@@ -181,6 +182,80 @@ async function once(sink, { servers: specs, baseline = false, load, deliveries =
   }
 }
 
+/**
+ * Delivery alone, with no load: `count` events (the benchmark's request, each with
+ * its own token) are written to the store before the server starts, and the server
+ * delivers them. CPU per delivery is the server's CPU from listening until the sink
+ * has them all, ÷ `count`: what the delivering side costs by itself, to set beside
+ * the ingest scenario (what acknowledging costs by itself).
+ */
+async function deliveryOnly(sink, sqlite, count, runs = RUNS) {
+  const { SqliteStore } = await import(join(ROOT, 'dist/store/sqlite.js'));
+  const rs = [];
+  for (let i = 0; i < runs; i++) {
+    const store = sqlite(`delivery-${i}`);
+    const queued = new SqliteStore(store);
+    const events = [];
+    for (let n = 0; n < count; n++) {
+      const token = `q${i}-${n}-${randomUUID().slice(0, 8)}`;
+      events.push({
+        source: 'github',
+        topic: 'issue_comment.created',
+        deliveryId: token,
+        receivedAt: Date.now(),
+        headers: { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': token },
+        body: Buffer.from(signedBody(token).body),
+        contentType: 'application/json',
+        routes: ['r0'],
+        routing: { v: 'bench', unmatched: [] },
+      });
+    }
+    for (let n = 0; n < count; n += 500) await queued.ingestMany(events.slice(n, n + 500));
+    await queued.close();
+    await fetch(`${sink.url}/reset`, { method: 'POST' });
+    const s = await startSwitchboard(config({ sink: sink.url, store }), `delivery-${i}`);
+    try {
+      const c0 = cpuMicros(s.pid);
+      const t0 = now();
+      let seen = { arrivals: 0, keys: 0 };
+      while (seen.keys < count && now() - t0 < DRAIN_TIMEOUT_MS) {
+        await sleep(20);
+        seen = await sinkCount(sink);
+      }
+      const seconds = (now() - t0) / 1000;
+      await sleep(250); // a late duplicate still counts
+      seen = await sinkCount(sink);
+      rs.push({ cpu: (cpuMicros(s.pid) - c0) / seen.keys, rate: seen.keys / seconds, seconds, rss: peakRss(s.pid), lost: count - seen.keys, dups: seen.arrivals - seen.keys });
+    } finally {
+      await stop(s);
+    }
+  }
+  const row = {
+    scenario: `delivery only: ${count.toLocaleString('en-US')} events queued before start, no load, SQLite`,
+    runs,
+    accepted: undefined,
+    p50: null,
+    p99: null,
+    delivered: median(rs.map((r) => r.rate)),
+    drain: median(rs.map((r) => r.seconds)),
+    drainTimedOut: rs.some((r) => r.lost > 0),
+    cpuPerEvent: median(rs.map((r) => r.cpu)),
+    e2eP50: null,
+    e2eP99: null,
+    rss: Math.max(...rs.map((r) => r.rss ?? 0)) || null,
+    failed: null,
+    lost: rs.reduce((t, r) => t + r.lost, 0),
+    dups: rs.reduce((t, r) => t + r.dups, 0),
+    unacked: 0,
+    genCpu: null,
+    others: null,
+    reloadMs: null,
+    deliveryOnly: true,
+  };
+  log(`  ${row.scenario}: ${fmt(row.delivered)} delivered/s, ${fmt(row.cpuPerEvent)} µs CPU/delivery, RSS ${fmt(row.rss)} MB`);
+  return row;
+}
+
 /** `runs` runs of a scenario: medians of the rates, latencies and CPU; the worst RSS; lost, duplicates and failures summed. */
 async function scenario(sink, name, spec, runs = RUNS) {
   const rs = [];
@@ -297,6 +372,11 @@ async function main() {
     if (want('ingest'))
       rows.push(await scenario(sink, 'ingest: no matching route, SQLite', { ...one('ingest', { matching: false }), deliveries: false, load: { mode: 'closed', seconds: OTHER_SECONDS } }));
 
+    if (want('delivery')) {
+      log('delivery only…');
+      rows.push(await deliveryOnly(sink, sqlite, QUICK ? 2000 : 5000));
+    }
+
     for (const rate of want('open') ? [500, 2000] : []) {
       log(`open loop at ${rate}/s…`);
       rows.push(await scenario(sink, `open loop: ${rate.toLocaleString('en-US')}/s for ${OPEN_SECONDS} s, SQLite`, { ...one(`open-${rate}`), load: { mode: 'open', rate, seconds: OPEN_SECONDS } }, 1));
@@ -387,6 +467,15 @@ async function main() {
     const isBase = r === base;
     lines.push(
       `| ${r.scenario} | ${fmt(r.accepted)} | ${fmt(r.accepted / base.accepted, 2)} | ${pair(r.p50, r.p99, 1)} | ${fmt(r.delivered)} | ${r.delivered !== null ? fmt(r.delivered / r.accepted, 2) : '–'} | ${r.drainTimedOut ? `> ${DRAIN_TIMEOUT_MS / 1000}` : fmt(r.drain, 1)} | ${fmt(r.cpuPerEvent)} | ${isBase ? '1.00' : fmt(r.cpuPerEvent / baseCpu, 1)} | ${r.delivered !== null ? pair(r.e2eP50, r.e2eP99, 1) : '–'} | ${fmt(r.rss)} | ${fmt(r.failed)} | ${fmt(r.lost)} | ${fmt(r.dups)} | ${fmt(r.genCpu)} | ${fmt(r.others)} |`,
+    );
+  }
+  const ingestRow = rows.find((r) => r.scenario.startsWith('ingest:'));
+  const deliveryRow = rows.find((r) => r.deliveryOnly);
+  if (deliveryRow) notes.push(`delivery only: "delivered/s" is the rate at which the queued events were delivered with no load, "drain s" the time to deliver them all.`);
+  if (ingestRow && deliveryRow) {
+    const sum = ingestRow.cpuPerEvent + deliveryRow.cpuPerEvent;
+    notes.push(
+      `where the CPU goes: acknowledging alone ${fmt(ingestRow.cpuPerEvent)} µs per event (ingest) + delivering alone ${fmt(deliveryRow.cpuPerEvent)} µs (delivery only) = ${fmt(sum)} µs, ${fmt(sum / baseCpu, 1)}× the baseline's CPU per request${main ? `; the main scenario, both at once: ${fmt(main.cpuPerEvent)} µs` : ''}.`,
     );
   }
   for (const r of rows) {
