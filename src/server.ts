@@ -104,6 +104,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       metrics,
       split: store.kind === 'sqlite',
       module: threadsWanted.module,
+      releaseLeasesOf: (owner) => store.releaseLeasesOf(owner),
       leaseMs: workerOpts?.leaseMs ?? live.server.leaseMs,
       ...(workerOpts?.pollMs !== undefined ? { pollMs: workerOpts.pollMs } : {}),
     });

@@ -34,7 +34,10 @@ export interface ThreadData {
 export type ToThread = 'wake' | { readonly config: string; readonly hash: string } | { readonly stop: number };
 
 export type FromThread =
-  { readonly type: 'ready' } | { readonly type: 'failed'; readonly reason: string } | { readonly type: 'metrics'; readonly items: readonly MetricItem[] } | { readonly type: 'stopped' };
+  | { readonly type: 'ready'; readonly owner: string }
+  | { readonly type: 'failed'; readonly reason: string }
+  | { readonly type: 'metrics'; readonly items: readonly MetricItem[] }
+  | { readonly type: 'stopped' };
 
 export type MetricItem = readonly ['delivery', string, Parameters<DeliveryMetrics['delivery']>[1]] | readonly ['attempt', string, number, number | 'confirmed' | undefined];
 
@@ -123,5 +126,5 @@ export async function runDeliveryThread(): Promise<void> {
   worker.start();
   // Not awaited: a broker that is down must not hold up the thread. Only this thread's targets.
   void sender.warm(mine(live).values(), (target, reason) => log.warn({ target, reason: live.redact.text(reason) }, 'target unreachable at start-up: its deliveries will wait and retry'));
-  post({ type: 'ready' });
+  post({ type: 'ready', owner: worker.owner });
 }

@@ -3,7 +3,8 @@
 // is committed, sends them each reload's text, applies what they count to the
 // one /metrics registry, and stops them on shutdown (each finishes its calls in
 // flight first). A thread that dies is logged and started again after a
-// second; the deliveries it held are taken over once their leases run out.
+// second; the leases it held are released as soon as it has exited, so its
+// deliveries are due again at once (not when the leases would run out).
 //
 // With SQLite the targets are split between the threads by name, so each
 // target's concurrency and rate limits are kept by one thread, as in one loop.
@@ -49,6 +50,8 @@ export interface ThreadsOptions {
   readonly leaseMs?: number;
   readonly pollMs?: number;
   readonly module: string;
+  /** Releases the leases a thread that died held (the store's releaseLeasesOf). */
+  readonly releaseLeasesOf?: (owner: string) => Promise<number>;
 }
 
 /** How long after a crash a thread is started again. */
@@ -60,6 +63,8 @@ interface Running {
   thread: Thread;
   ready: Promise<void>;
   stopped?: () => void;
+  /** Its worker's lease owner, from its ready message. */
+  owner?: string;
 }
 
 export class DeliveryThreads {
@@ -123,6 +128,11 @@ export class DeliveryThreads {
     );
   }
 
+  /** Ends thread `index` at once, as a crash would (tests): it is started again like a thread that died. */
+  async kill(index: number): Promise<void> {
+    await this.running[index]?.thread.terminate();
+  }
+
   private post(m: ToThread): void {
     for (const r of this.running) r?.thread.postMessage(m);
   }
@@ -151,7 +161,7 @@ export class DeliveryThreads {
         return;
       }
       if (this.stopping || r.stopped) return;
-      this.opts.log.error({ thread: index, reason }, 'a delivery thread stopped; starting it again (the deliveries it held are taken over when their leases run out)');
+      this.opts.log.error({ thread: index, reason }, 'a delivery thread stopped; starting it again');
       this.running[index] = undefined;
       const t = setTimeout(() => {
         this.restarts.delete(t);
@@ -165,6 +175,7 @@ export class DeliveryThreads {
     thread.on('message', (m: FromThread) => {
       switch (m.type) {
         case 'ready':
+          r.owner = m.owner;
           settle?.resolve();
           settle = undefined;
           // A reload that came while it started: it has the text it was started with.
@@ -185,8 +196,14 @@ export class DeliveryThreads {
     });
     thread.on('error', (err) => fail(`the delivery thread failed: ${errorMessage(err)}`));
     thread.on('exit', (code) => {
-      if (r.stopped) r.stopped();
-      else fail(`the delivery thread exited (code ${code})`);
+      if (r.stopped) return r.stopped();
+      fail(`the delivery thread exited (code ${code})`);
+      // Gone, with nothing in flight any more: what it held is due again now.
+      if (r.owner && this.opts.releaseLeasesOf && !this.stopping)
+        this.opts
+          .releaseLeasesOf(r.owner)
+          .then((n) => n > 0 && this.opts.log.warn({ thread: index, deliveries: n }, 'released the deliveries the stopped thread held; they are due again'))
+          .catch((err: unknown) => this.opts.log.warn({ thread: index, err: errorMessage(err) }, 'could not release the stopped thread’s deliveries; they are taken over when their leases run out'));
     });
     return r;
   }

@@ -558,6 +558,16 @@ export class PostgresStore implements Store {
     return 0;
   }
 
+  async releaseLeasesOf(owner: string): Promise<number> {
+    const rows = await this.q<{ id: string }>(
+      'could not release leases',
+      `UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1 AND status = 'pending' RETURNING id`,
+      [owner],
+      'sb_release_owner',
+    );
+    return rows.length;
+  }
+
   async ping(): Promise<boolean> {
     if (this.closed) return false;
     try {

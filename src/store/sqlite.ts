@@ -548,6 +548,10 @@ export class SqliteStore implements Store {
     return this.guard(() => this.stmt(`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`).run().changes);
   }
 
+  async releaseLeasesOf(owner: string): Promise<number> {
+    return this.guard(() => this.stmt(`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND status = 'pending'`).run(owner).changes);
+  }
+
   private stmt(sql: string): Database.Statement {
     let st = this.statements.get(sql);
     if (!st) {

@@ -194,6 +194,12 @@ export interface Store {
    * leaves leases to expire.
    */
   releaseStaleLeases(): Promise<number>;
+  /**
+   * The leases one owner holds, released at once: that owner (a delivery thread)
+   * is gone, so its deliveries are due again now rather than when their leases
+   * run out. Returns how many were released.
+   */
+  releaseLeasesOf(owner: string): Promise<number>;
   /** Can the store be written to right now? For /readyz. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -179,6 +179,26 @@ export function storeContract(name: string, open: () => Promise<Store>) {
       }
     });
 
+    it("releases one owner's leases (a delivery thread that died): its deliveries are due again at once, others' stay held", async () => {
+      const store = await open();
+      try {
+        await store.ingest(event({ routes: ['a', 'b', 'c', 'd'] }));
+        const now = 2_000_000_000_000;
+        const mine = await store.claimDue('gone', now, 60_000, 2);
+        const theirs = await store.claimDue('alive', now, 60_000, 1);
+        const [settled] = await store.claimDue('gone', now, 60_000, 1);
+        await store.finish(settled!.delivery.id, 'gone', [], { status: 'succeeded' });
+        expect(await store.releaseLeasesOf('gone')).toBe(2);
+        const again = await store.claimDue('next', now + 1, 60_000, 10);
+        expect(again.map((c) => c.delivery.id).sort()).toEqual(mine.map((c) => c.delivery.id).sort());
+        expect(again.map((c) => c.delivery.id)).not.toContain(theirs[0]!.delivery.id);
+        expect((await store.getDelivery(settled!.delivery.id))?.status).toBe('succeeded');
+        expect(await store.releaseLeasesOf('nobody')).toBe(0);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('does not claim deliveries that are not due yet, and says when they will be', async () => {
       const store = await open();
       try {
