@@ -215,7 +215,16 @@ class SharedSlots {
   acquire(limit: number): Promise<() => void> {
     this.limit = limit; // a reload may change it; the waiter at the front asks with the latest
     this.waiting++;
-    const turn = this.tail.then(() => this.take()).finally(() => this.waiting--);
+    const turn = this.tail
+      .then(() => this.take())
+      .finally(() => {
+        this.waiting--;
+        // A slot kept for a call that got another one meanwhile: no call of ours is left for it, so it goes back.
+        while (this.handoffs.length > this.waiting) {
+          const h = this.handoffs.pop()!;
+          this.giveBack(h.slot, h.token);
+        }
+      });
     this.tail = turn.catch(() => undefined);
     return turn;
   }

@@ -47,6 +47,10 @@ describe.skipIf(unreachable !== undefined)('shared target slots', () => {
       expect(peak).toBe(2);
       // Without the hand-over every call took its slot from the database: 40.
       expect(takes()).toBeLessThan(20);
+      // With no call of its own left waiting, the process keeps no slot: another process gets both.
+      await new Promise((r) => setTimeout(r, 200));
+      const other = await Promise.all([0, 1].map((i) => db.limits!.takeSlot('t', 2, 'proc-b', `b${i}`, 60_000, false)));
+      expect(other.filter((s) => s !== undefined)).toHaveLength(2);
     } finally {
       await db.close();
     }
