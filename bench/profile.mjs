@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run bench:profile [-- ingest|e2e|pg|threads] (threads: e2e with server.workers: 2, the server on every CPU): a CPU profile of the server under the
+// npm run bench:profile [-- ingest|e2e|pg|threads|open] (threads: e2e with server.workers: 2, the server on every CPU;
+// open: e2e under the open loop's 500 requests/s for 10 s): a CPU profile of the server under the
 // benchmark's load (bench/load.mjs: 50 connections, 5 s, loopback; the server and
 // the generator pinned to separate cores as in `npm run bench`), summarised as the
 // functions with the most self time. The raw .cpuprofile is kept for Chrome's
@@ -9,8 +10,8 @@ import { join } from 'node:path';
 import { PG_URL, children, config, pinSelf, runLoad, start, startSwitchboard, stop, work } from './common.mjs';
 
 const scenario = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? 'ingest';
-if (!['ingest', 'e2e', 'pg', 'threads'].includes(scenario)) {
-  console.error(`unknown scenario "${scenario}": use ingest, e2e, pg or threads`);
+if (!['ingest', 'e2e', 'pg', 'threads', 'open'].includes(scenario)) {
+  console.error(`unknown scenario "${scenario}": use ingest, e2e, pg, threads or open`);
   process.exit(2);
 }
 
@@ -44,7 +45,8 @@ async function main() {
       nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
       ...(threads ? { cpus: 'all' } : {}),
     });
-    const r = await runLoad({ urls: [s.url], mode: 'closed', seconds: 5, record: false });
+    const load = scenario === 'open' ? { mode: 'open', rate: 500, seconds: 10 } : { mode: 'closed', seconds: 5 };
+    const r = await runLoad({ urls: [s.url], ...load, record: false });
     console.log(`${scenario}: ${Math.round(r.acked / ((r.t1 - r.t0) / 1000))} req/s, p50 ${r.p50?.toFixed(1)} ms, p99 ${r.p99?.toFixed(1)} ms`);
     await new Promise((res) => setTimeout(res, 2000)); // let deliveries catch up a little
     await stop(s);

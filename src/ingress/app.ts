@@ -246,7 +246,7 @@ export function ingressApp(deps: IngressDeps): Hono<NodeEnv> {
 
     if (result.deliveries > 0) {
       // The worker can use the payload parsed here instead of parsing the stored body again.
-      if (!result.duplicate) rememberPayload(result.eventId, parsed.payload, rawBody.length);
+      if (!result.duplicate) rememberPayload(result.eventId, parsed.payload, rawBody.length, result.deliveries);
       deps.onAccepted?.();
     }
     deps.metrics?.webhook(source.name, matched, who.topic, result.duplicate ? 'duplicate' : 'accepted');
