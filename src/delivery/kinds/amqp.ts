@@ -4,15 +4,19 @@
 // queue that does not exist comes back as a basic.return instead of vanishing).
 // Nothing is declared: exchanges and queues are the broker owner's to create.
 //
-// Errors: the broker closing the channel with 404 NOT_FOUND (no such exchange),
-// 403 ACCESS_REFUSED or 406 PRECONDITION_FAILED (e.g. a message over the
-// broker's size limit) and an unroutable message to a `queue` are permanent —
-// the broker has said, about this target's own configuration or this message,
-// that it will not take it, and every retry would get the same answer; the
-// dead letter carries the broker's words and can be replayed once the exchange
-// or queue exists. A nack, a lost connection, a closed channel without a
-// reason and a timeout are retryable. A channel the broker closed is replaced
-// on the next publish (the connection itself survives a channel error).
+// Errors: the broker closing the channel with 404 NOT_FOUND (no such exchange)
+// or 403 ACCESS_REFUSED, and an unroutable message to a `queue`, are permanent —
+// the broker has said, about this target's own configuration, that it will not
+// take it, and every retry would get the same answer; the dead letter carries
+// the broker's words and can be replayed once the exchange or queue exists.
+// 406 PRECONDITION_FAILED is about one message (most often one over the
+// broker's size limit), but it closes the channel and so fails every publish
+// in flight on it: only the message the broker meant is permanent — the one
+// over the limit its words name, or, when they name none, the only message in
+// flight — and the others are retried. A nack, a lost connection, a closed
+// channel without a reason and a timeout are retryable. A channel the broker
+// closed is replaced on the next publish (the connection itself survives a
+// channel error).
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { PublishError, type Confirmation, type KindProblem, type Message, type TargetKind } from './types.js';
 import { deadline } from './util.js';
@@ -34,6 +38,10 @@ interface ChannelState {
   closed: boolean;
   /** Message ids the broker returned (unroutable, mandatory), awaiting their confirm. */
   readonly returned: Map<string, number>;
+  /** Publishes on this channel awaiting their confirm. */
+  inFlight: number;
+  /** How many were in flight when the broker closed the channel. */
+  inFlightAtClose?: number;
 }
 
 export interface AmqpConnection {
@@ -223,20 +231,22 @@ export const amqp: TargetKind<AmqpSettings, AmqpConnection> = {
       };
       return new Promise<Confirmation>((resolve, reject) => {
         const onConfirm = (err: unknown) => {
+          state.inFlight--;
           const returned = state.returned.get(msg.deliveryId) ?? 0;
           if (returned > 0) {
             if (returned === 1) state.returned.delete(msg.deliveryId);
             else state.returned.set(msg.deliveryId, returned - 1);
           }
-          if (err) return reject(failure(conn, state, err));
+          if (err) return reject(failure(conn, state, err, msg.body.length, true));
           if (returned > 0) return reject(new PublishError(`queue "${settings.queue}" does not exist (the broker returned the message: 312 NO_ROUTE)`, true));
           resolve({ detail: 'publisher confirm' });
         };
         try {
           state.channel.publish(settings.queue !== undefined ? '' : (settings.exchange ?? ''), routingKey, msg.body, options, onConfirm);
+          state.inFlight++;
         } catch (err) {
           // The channel or connection closed under us (IllegalOperationError) or the frame could not be encoded.
-          reject(failure(conn, state, err));
+          reject(failure(conn, state, err, msg.body.length, false));
         }
       });
     })();
@@ -265,9 +275,11 @@ function channelOf(conn: AmqpConnection): Promise<ChannelState> {
   if (conn.channel && !conn.channel.closed) return Promise.resolve(conn.channel);
   if (conn.opening) return conn.opening;
   const opening = conn.model.createConfirmChannel().then((channel) => {
-    const state: ChannelState = { channel, closed: false, returned: new Map() };
+    const state: ChannelState = { channel, closed: false, returned: new Map(), inFlight: 0 };
+    // amqplib emits the broker's reason before it fails the publishes in flight ('close').
     channel.on('error', (err: Error & { code?: number }) => {
       state.error = err;
+      state.inFlightAtClose = state.inFlight;
     });
     channel.on('close', () => {
       state.closed = true;
@@ -288,13 +300,19 @@ function channelOf(conn: AmqpConnection): Promise<ChannelState> {
   return opening;
 }
 
-/** What a failed publish means: the broker's reason for closing the channel when it gave one. */
-function failure(conn: AmqpConnection, state: ChannelState, err: unknown): Error {
+/** What a failed publish of `bodyBytes` (`sent`: or one the closing channel refused) means: the broker's reason for closing the channel when it gave one. */
+function failure(conn: AmqpConnection, state: ChannelState, err: unknown, bodyBytes: number, sent: boolean): Error {
   const reason = state.error;
   if (reason) {
     const text = serverText(reason.message);
-    if (reason.code === 404) return new PublishError(`the broker refused the publish: ${text}`, true);
-    if (reason.code === 403 || reason.code === 406) return new PublishError(`the broker refused the publish: ${text}`, true);
+    if (reason.code === 404 || reason.code === 403) return new PublishError(`the broker refused the publish: ${text}`, true);
+    if (reason.code === 406) {
+      // RabbitMQ: "PRECONDITION_FAILED - message size 200000 is larger than configured max size 131072".
+      const limit = /is larger than (?:configured )?max size (\d+)/.exec(text);
+      const meant = limit ? bodyBytes > Number(limit[1]) : sent && (state.inFlightAtClose ?? 0) <= 1;
+      if (meant) return new PublishError(`the broker refused the publish: ${text}`, true);
+      return new Error(`the broker closed the channel over another message in flight on it (${text}); this one (${bodyBytes} bytes) is published again`);
+    }
     return new Error(`the broker closed the channel: ${text}`);
   }
   if (conn.broken) return new Error(`connection lost before the broker confirmed: ${errorMessage(conn.broken)}`);

@@ -3,7 +3,9 @@
 // was published, which refusals are permanent, and that a broker that goes
 // away (a TCP proxy cut, a link that stalls) fails publishes without hanging
 // or crashing and is published to again after reconnecting.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import amqplib, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amqp, type AmqpConnection, type AmqpSettings } from '../../../src/delivery/kinds/amqp.js';
@@ -27,6 +29,18 @@ function settings(raw: Record<string, unknown>): AmqpSettings {
 function problems(raw: Record<string, unknown>): string[] {
   const s = amqp.compile(raw);
   return 'problems' in s ? s.problems.map((p) => `${p.key}: ${p.message}`) : [];
+}
+
+/** The broker's max_message_size: asked of rabbitmqctl on this machine; RabbitMQ's default (128 MiB) when it cannot say. */
+async function brokerMaxMessageSize(): Promise<number> {
+  try {
+    const { stdout } = await promisify(execFile)('rabbitmqctl', ['eval', 'application:get_env(rabbit, max_message_size).'], { timeout: 20_000 });
+    const m = /\{ok,(\d+)\}/.exec(stdout);
+    if (m) return Number(m[1]);
+  } catch {
+    // not on this machine's PATH, or no access to the node: the default below
+  }
+  return 134_217_728;
 }
 
 function message(over: Partial<Message> = {}): Message {
@@ -216,6 +230,37 @@ describe.skipIf(unreachable !== undefined)('against RabbitMQ', () => {
     await expect(amqp.publish(c, message(), good, 3000)).resolves.toEqual({ detail: 'publisher confirm' });
     expect(await drain(q, 1)).toHaveLength(1);
   });
+
+  it('a message over the broker’s size limit fails permanently; the others in flight on the channel it closed are retried, not dead-lettered', async () => {
+    // The broker's own limit (max_message_size, 128 MiB unless its owner set less) is read, not changed: other tests share the broker.
+    const limit = await brokerMaxMessageSize();
+    const q = await queue();
+    const s = settings({ url: URL_, queue: q });
+    const c = await connect(s);
+    const big = message({ body: Buffer.alloc(limit + 1, 0x61) });
+    const others = Array.from({ length: 5 }, () => message());
+    // Written after the big one on the same channel: the broker closes the channel (406) before it reads them.
+    const [bigResult, ...otherResults] = await Promise.allSettled([big, ...others].map((m) => amqp.publish(c, m, s, 60_000)));
+    expect(bigResult!.status).toBe('rejected');
+    const bigErr = (bigResult as PromiseRejectedResult).reason as Error;
+    expect(bigErr).toBeInstanceOf(PublishError);
+    expect((bigErr as PublishError).permanent).toBe(true);
+    expect(bigErr.message).toMatch(new RegExp(`PRECONDITION_FAILED - message size ${limit + 1} is larger than (configured )?max size ${limit}`));
+    let failed = 0;
+    for (const r of otherResults) {
+      if (r.status === 'fulfilled') continue;
+      failed++;
+      const e = r.reason as Error;
+      expect(e instanceof PublishError && e.permanent, e.message).toBe(false);
+      expect(e.message).toContain('published again');
+    }
+    expect(failed).toBeGreaterThan(0); // else this test did not see the case it is about
+    // Retried, they go through on a new channel of the same connection.
+    const failedOthers = others.filter((_, i) => otherResults[i]!.status === 'rejected');
+    await Promise.all(failedOthers.map((m) => amqp.publish(c, m, s, 5000)));
+    const got = await drain(q, others.length);
+    expect(new Set(got.map((m) => m.properties.messageId as string))).toEqual(new Set(others.map((m) => m.deliveryId)));
+  }, 120_000);
 
   it('a routing key over 255 bytes fails permanently before anything is sent', async () => {
     const s = settings({ url: URL_, exchange: 'amq.topic', routingKey: '{{ topic }}' });
