@@ -33,9 +33,15 @@ function headersFor(token, signature) {
   return h;
 }
 
+/** Per second of the load (by when a request was due), its answers' latencies: the open loop's timeline. */
+const bySecond = [];
+let loadStart = 0;
+
 function acked(token, sentAt) {
   const t = now();
   latencies.push(t - sentAt);
+  const second = Math.max(0, Math.floor((sentAt - loadStart) / 1000));
+  (bySecond[second] ??= []).push(t - sentAt);
   if (record) {
     tokens.push(token);
     ackTimes.push(t);
@@ -145,6 +151,7 @@ async function open() {
   const interval = 1000 / opts.rate;
   const pending = [];
   const t0 = now();
+  loadStart = t0;
   const fire = (i, at) => {
     const token = randomUUID();
     const { body, signature } = signedBody(token);
@@ -182,6 +189,11 @@ const t1 = now();
 const cpu = process.cpuUsage(cpu0);
 const sorted = Float64Array.from(latencies).sort();
 const pct = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null);
+function percentiles(list) {
+  const s = Float64Array.from(list).sort();
+  const at = (p) => Math.round(10 * s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]) / 10;
+  return [s.length, at(50), at(99)];
+}
 writeFileSync(
   opts.out,
   JSON.stringify({
@@ -193,6 +205,8 @@ writeFileSync(
     p50: pct(50),
     p99: pct(99),
     cpuPercent: (100 * (cpu.user + cpu.system)) / 1000 / (t1 - t0),
+    // [answered, p50, p99] per second of the open loop
+    ...(opts.mode === 'open' ? { timeline: bySecond.map((l) => (l ? percentiles(l) : [0, null, null])) } : {}),
     ...(record ? { tokens, ackTimes } : {}),
   }),
 );
