@@ -6,7 +6,6 @@
 // step is linear in the file, so a hostile or mistaken file costs time in
 // proportion to its (capped) size. The running server does this in a thread
 // (check-thread.ts); start-up and the CLI call it directly.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { compileConfig } from './compile.js';
 import { withHintBudget } from './didyoumean.js';
 import { interpolate, unsubstitute } from './env.js';
@@ -16,6 +15,7 @@ import type { Config } from './types.js';
 import { parseSize } from './units.js';
 import { YamlFile } from './yamldoc.js';
 import { errorMessage } from '../lib/errors.js';
+import { readSmallFile } from '../lib/small-file.js';
 
 /** The largest config file read, unless SWITCHBOARD_MAX_CONFIG_SIZE says otherwise. */
 export const DEFAULT_MAX_CONFIG_BYTES = 1024 * 1024;
@@ -122,32 +122,13 @@ function capped(all: ConfigIssue[]): LoadResult {
   return omittedErrors > 0 ? { issues, omittedErrors } : { issues };
 }
 
-/**
- * Reads at most `limit + 1` bytes: the size is checked on the open file (so it
- * cannot be swapped between the check and the read), and a file that grows, or
- * is not a regular file, still cannot make us read more than the limit.
- */
+/** The config file, at most `limit` bytes (readSmallFile: also `-c /dev/stdin` and `-c <(…)`). */
 export function readConfigFile(file: string, limit: number): { text: string } | { issue: ConfigIssue } {
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const st = fstatSync(fd);
-    if (st.isDirectory()) return { issue: unreadable(file, 'EISDIR') };
-    if (st.isFile() && st.size > limit) return { issue: tooLarge(file, st.size, limit) };
-    const buf = Buffer.alloc(limit + 1);
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
-      if (n === buf.length) return { issue: tooLarge(file, Math.max(n, st.size), limit) };
-    }
-    return { text: buf.toString('utf8', 0, n) };
-  } catch (err) {
-    return { issue: unreadable(file, (err as NodeJS.ErrnoException).code) };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
+  const read = readSmallFile(file, limit, { streams: true });
+  if ('text' in read) return { text: read.text };
+  if ('code' in read) return { issue: unreadable(file, read.code) };
+  if (read.problem === 'too-large') return { issue: tooLarge(file, read.size, limit) };
+  return { issue: unreadable(file, 'EISDIR') };
 }
 
 function unreadable(file: string, code: string | undefined): ConfigIssue {

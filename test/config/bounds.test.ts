@@ -2,7 +2,8 @@
 // read, the error list is capped (the first 100, then a count), and the error
 // path is linear — a 20,000-error file took 16 s when lookups and the YAML
 // library's duplicate-key check were quadratic.
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkInThread, stopCheckThread } from '../../src/config/check-thread.js';
@@ -90,6 +91,32 @@ describe('the size limit', () => {
     expect(loadConfig(file, { env: {} }).config).toBeUndefined();
     expect(loadConfig(file, { env: { SWITCHBOARD_MAX_CONFIG_SIZE: '2mb' } }).config).toBeDefined();
     expect(loadConfig(file, { env: { SWITCHBOARD_MAX_CONFIG_SIZE: 'lots' } }).issues[0]!.message).toBe('SWITCHBOARD_MAX_CONFIG_SIZE="lots" is not a size (expected something like 2mb)');
+  });
+
+  it('reads a config from a pipe (-c <(…), /dev/stdin) to its end, and stops one byte past the limit of one that goes on', async () => {
+    const dir = tempDir();
+    const write = async (text: string) => {
+      const fifo = join(dir, `pipe-${Math.random().toString(36).slice(2)}`);
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      const src = join(dir, 'src.yaml');
+      writeFileSync(src, text);
+      // Another process writes the pipe; the load blocks on it until then, as with a shell's <(…).
+      const writer = spawn('sh', ['-c', `cat "${src}" > "${fifo}"`], { stdio: 'ignore' });
+      const result = loadConfig(fifo, { env: { SWITCHBOARD_MAX_CONFIG_SIZE: '64kb' } });
+      writer.kill();
+      await new Promise((r) => writer.once('close', r));
+      return result;
+    };
+    expect((await write(MINIMAL)).config).toBeDefined();
+    const over = await write(`${MINIMAL}# ${'x'.repeat(200 * 1024)}\n`);
+    expect(over.config).toBeUndefined();
+    expect(over.issues[0]!.message).toMatch(/^config file is too large: 64 KB \(65537 bytes\), over the 64 KB \(65536 bytes\) limit/);
+  });
+
+  it('a directory given as the config is named as one', () => {
+    const dir = join(tempDir(), 'routes.yaml');
+    mkdirSync(dir);
+    expect(loadConfig(dir, { env: {} }).issues[0]!.message).toBe('cannot read config file (it is a directory)');
   });
 
   it('applies to text handed in already read (what the watcher passes on)', () => {
