@@ -9,12 +9,13 @@ import { errorMessage } from '../lib/errors.js';
 export async function serveCommand(file: string, io: IO): Promise<number> {
   const config = loadForCommand(file, io);
   if (!config) return 1;
+  // Declared before the logger, which may log (a bad LOG_FORMAT) before the server exists.
+  let server: RunningServer | undefined;
   // Every line is masked with the live config's secrets (they change on reload).
   const log = createLogger(io.env, undefined, () => (server?.config() ?? config).secrets);
 
   // Signal handlers go in before the server announces itself: a signal that
   // finds no handler would kill the process (SIGHUP's default action).
-  let server: RunningServer | undefined;
   let stopRequested: ((signal: string) => void) | undefined;
   const stopSignal = new Promise<string>((resolve) => (stopRequested = resolve));
   const onStop = (signal: string) => () => stopRequested!(signal);

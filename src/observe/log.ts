@@ -9,13 +9,83 @@
 // NO_COLOR, through pino-pretty, an optional dependency (not in the Docker
 // image); without it the logs stay JSON and one line says why.
 // LOG_FORMAT=json forces JSON.
+//
+// JSON lines go to stdout through a bounded buffer, written without blocking
+// the event loop: a reader that stops reading (a paused pager, a log shipper
+// that stalls) costs at most SWITCHBOARD_LOG_BUFFER of memory, then lines are
+// dropped and, once stdout drains, one warning says how many. At exit what is
+// still buffered gets a second to go out, so a stopped server never waits on a
+// reader that is gone (pino's own stdout stream retries such a write forever).
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
+import type * as SonicBoomModule from 'sonic-boom';
+import type { SonicBoom as SonicBoomStream } from 'sonic-boom';
 import { createRedactor } from './redact.js';
+import { parseSize } from '../config/units.js';
 
 export type { Logger };
 
 const NO_SECRETS: readonly string[] = Object.freeze([]);
+// CommonJS, and its named export is not visible to ESM: required.
+const { SonicBoom } = createRequire(import.meta.url)('sonic-boom') as typeof SonicBoomModule;
+
+/** Log lines waiting for stdout, at most (SWITCHBOARD_LOG_BUFFER overrides it). */
+export const DEFAULT_LOG_BUFFER_BYTES = 8 * 1024 * 1024;
+/** At exit, how long lines still buffered may wait for stdout to take them. */
+const EXIT_FLUSH_MS = 1000;
+
+function logBufferBytes(env: NodeJS.ProcessEnv): number | { error: string } {
+  const raw = env.SWITCHBOARD_LOG_BUFFER;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_LOG_BUFFER_BYTES;
+  const n = parseSize(raw.trim());
+  if (n === undefined || n < 4096) return { error: `SWITCHBOARD_LOG_BUFFER must be a size of at least 4kb (e.g. 8mb), not ${JSON.stringify(raw)}: using 8mb` };
+  return n;
+}
+
+/** What runs at exit: one listener for every logger's stream. */
+const exitFlushes = new Set<() => void>();
+function atExit(flush: () => void): void {
+  if (exitFlushes.size === 0) process.once('exit', () => exitFlushes.forEach((f) => f()));
+  exitFlushes.add(flush);
+}
+
+/**
+ * Stdout as a non-blocking stream holding at most `limit` bytes. `dropped` is
+ * called, once stdout has taken everything again, with how many lines did not fit.
+ */
+function boundedStdout(limit: number, dropped: (lines: number) => void): SonicBoomStream {
+  let exitingAt: number | undefined;
+  const stream = new SonicBoom({
+    fd: 1,
+    sync: false,
+    maxLength: limit,
+    // A full pipe is waited for (retried every 100 ms) while the server runs; at exit only briefly.
+    retryEAGAIN: () => exitingAt === undefined || Date.now() - exitingAt < EXIT_FLUSH_MS,
+  });
+  let lost = 0;
+  stream.on('drop', () => {
+    if (lost++ === 0)
+      stream.once('drain', () => {
+        const n = lost;
+        lost = 0;
+        dropped(n);
+      });
+  });
+  // EPIPE (the reader is gone) or another write error: stop logging, keep serving.
+  stream.on('error', () => {
+    stream.write = () => true;
+    stream.flushSync = () => undefined;
+  });
+  atExit(() => {
+    exitingAt = Date.now();
+    try {
+      stream.flushSync();
+    } catch {
+      // stdout did not take the rest within EXIT_FLUSH_MS: it is dropped
+    }
+  });
+  return stream;
+}
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -85,7 +155,14 @@ export function createLogger(
     }
     note = 'pretty logs need the optional package pino-pretty (npm install pino-pretty): writing JSON';
   }
-  const log = pino(options as never);
+  const limit = logBufferBytes(env);
+  // The warning about dropped lines is written by this logger, once stdout takes lines again.
+  const box: { log?: Logger } = {};
+  const stdout = boundedStdout(typeof limit === 'number' ? limit : DEFAULT_LOG_BUFFER_BYTES, (lines) =>
+    box.log?.warn({ dropped: lines }, `${lines} log line(s) dropped: stdout was not being read and the log buffer (SWITCHBOARD_LOG_BUFFER) was full`),
+  );
+  const log = (box.log = pino(options as never, stdout));
   if (note) log.warn({ setting: 'LOG_FORMAT' }, note);
+  if (typeof limit === 'object') log.warn({ setting: 'SWITCHBOARD_LOG_BUFFER' }, limit.error);
   return log;
 }

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { plain as plainText } from '../../src/commands/io.js';
 import { logFormat } from '../../src/observe/log.js';
 import { tempDir } from '../helpers/config.js';
+import { spawnServer, waitForLog } from '../helpers/server.js';
 
 const ROOT = resolve(__dirname, '../..');
 const SECRET = 'log-format-secret-not-real';
@@ -78,5 +79,19 @@ describe('log format', () => {
     expect(plain).not.toContain(ESC);
     const json = inTerminal({ LOG_FORMAT: 'json' }).trim().split('\n');
     expect(JSON.parse(json[0]!)).toMatchObject({ msg: 'delivered' });
+  });
+
+  it('serve: a LOG_FORMAT it does not know is a warning, not a crash (it was logged before the server existed)', async () => {
+    const server = await spawnServer(
+      'version: 1\nsources:\n  open: { verify: { scheme: none } }\ntargets:\n  t: { url: "http://127.0.0.1:9/x" }\nroutes:\n  - { name: r, source: open, target: t }\n',
+      { LOG_FORMAT: 'fancy' },
+    );
+    try {
+      const w = await waitForLog(server, (l) => l.setting === 'LOG_FORMAT');
+      expect(w.msg).toBe('LOG_FORMAT must be json or pretty, not "fancy": writing JSON');
+    } finally {
+      server.proc.kill('SIGKILL');
+      await server.exit;
+    }
   });
 });
