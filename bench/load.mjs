@@ -187,12 +187,14 @@ const t0 = now();
 await (opts.mode === 'open' ? open() : closed());
 const t1 = now();
 const cpu = process.cpuUsage(cpu0);
+/** The p-th percentile of an ascending array (null when empty). */
+const pctOf = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null);
 const sorted = Float64Array.from(latencies).sort();
-const pct = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : null);
+const pct = (p) => pctOf(sorted, p);
+/** [answered, p50, p99] of one second's latencies, to 0.1 ms. */
 function percentiles(list) {
   const s = Float64Array.from(list).sort();
-  const at = (p) => Math.round(10 * s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]) / 10;
-  return [s.length, at(50), at(99)];
+  return [s.length, Math.round(10 * pctOf(s, 50)) / 10, Math.round(10 * pctOf(s, 99)) / 10];
 }
 writeFileSync(
   opts.out,
